@@ -1,0 +1,8 @@
+//! ProgImage's domain: the image engine, transformations, formats and limits, and the
+//! seams (storage, repository, queue) behind which the embedded and distributed set-ups
+//! differ.
+
+pub mod format;
+pub mod imaging;
+pub mod limits;
+pub mod spec;
