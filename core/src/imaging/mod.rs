@@ -2,6 +2,8 @@
 //!
 //! Nothing here does IO or knows about tokio; callers run it on blocking threads.
 
+pub mod raster;
+
 use std::collections::HashMap;
 
 use uuid::Uuid;
