@@ -2,7 +2,12 @@
 //! seams (storage, repository, queue) behind which the embedded and distributed set-ups
 //! differ.
 
+pub mod db;
+pub mod engine;
 pub mod format;
 pub mod imaging;
 pub mod limits;
+pub mod queue;
+pub mod service;
 pub mod spec;
+pub mod storage;

@@ -1,1 +1,11 @@
+//! ProgImage's integration tests: a real server on a random port, spoken to over HTTP.
 
+mod auth;
+mod errors;
+mod fetch;
+mod formats;
+mod images;
+mod operations;
+mod restart;
+mod transform;
+mod variants;

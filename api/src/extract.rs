@@ -1,0 +1,149 @@
+//! Request parsing shared by the handlers: query pairs, JSON bodies and body limits.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, header};
+use http_body_util::BodyExt;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// The decoded query pairs; a repeated parameter is refused here, for every endpoint.
+pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if pairs.iter().any(|(seen, _)| *seen == key) {
+            return Err(ApiError::invalid_parameter(
+                key.as_ref(),
+                format!("the parameter {key} is given more than once"),
+            ));
+        }
+        pairs.push((key.into_owned(), value.into_owned()));
+    }
+    Ok(pairs)
+}
+
+/// Takes the named parameters out of `pairs` (in `names` order), leaving the rest.
+pub fn take_params<const N: usize>(
+    pairs: &mut Vec<(String, String)>,
+    names: [&str; N],
+) -> [Option<String>; N] {
+    names.map(|name| {
+        let index = pairs.iter().position(|(key, _)| key == name)?;
+        Some(pairs.remove(index).1)
+    })
+}
+
+/// Refuses any parameter left over.
+pub fn no_other_params(pairs: &[(String, String)]) -> Result<(), ApiError> {
+    match pairs.first() {
+        Some((key, _)) => {
+            Err(ApiError::invalid_parameter(key.as_str(), format!("unknown parameter {key}")))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Reads a whole body, refusing it past `limit` bytes: early from `Content-Length`, and
+/// while streaming (a body without a length cannot slip past).
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: u64,
+) -> Result<bytes::Bytes, ApiError> {
+    check_content_length(headers, limit)?;
+    let limited = http_body_util::Limited::new(body, limit as usize);
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            Err(ApiError::payload_too_large(limit))
+        }
+        Err(error) => {
+            Err(ApiError::invalid_parameter("body", format!("the body could not be read: {error}")))
+        }
+    }
+}
+
+/// 413 from `Content-Length` alone, before reading anything.
+pub fn check_content_length(headers: &HeaderMap, limit: u64) -> Result<(), ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit => Err(ApiError::payload_too_large(limit)),
+        _ => Ok(()),
+    }
+}
+
+/// Parses a JSON object body; anything else is 400 `invalid_json`.
+pub fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ApiError::invalid_json("the body must be a JSON object")),
+        Err(error) => Err(ApiError::invalid_json(format!("the body is not valid JSON: {error}"))),
+    }
+}
+
+/// Refuses keys of a JSON object outside `allowed`, naming the first (with its path).
+pub fn only_keys(
+    object: &Map<String, Value>,
+    allowed: &[&str],
+    prefix: &str,
+) -> Result<(), ApiError> {
+    match object.keys().find(|key| !allowed.contains(&key.as_str())) {
+        Some(key) => {
+            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            Err(ApiError::invalid_parameter(path.clone(), format!("unknown field {path}")))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The media type of a request, lowercased and without parameters; a missing header
+/// reads as `application/octet-stream`.
+pub fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .filter(|value| !value.is_empty())
+        .unwrap_or_else(|| "application/octet-stream".to_string())
+}
+
+/// The `filename` parameter of a `Content-Disposition` header, if any.
+pub fn disposition_filename(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_DISPOSITION)?.to_str().ok()?;
+    value.split(';').map(str::trim).find_map(|part| {
+        let (name, value) = part.split_once('=')?;
+        (name.trim().eq_ignore_ascii_case("filename"))
+            .then(|| value.trim().trim_matches('"').to_string())
+            .filter(|name| !name.is_empty())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_pairs_refuse_repeats_and_decode() {
+        let pairs = query_pairs(Some("w=300&ops=resize%7Crotate:90&bg=ff00ff")).unwrap();
+        assert_eq!(pairs[1], ("ops".into(), "resize|rotate:90".into()));
+        let error = query_pairs(Some("w=1&w=2")).unwrap_err();
+        assert_eq!(error.param.as_deref(), Some("w"));
+        let mut pairs = query_pairs(Some("limit=5&cursor=x&z=1")).unwrap();
+        let [limit, cursor, missing] = take_params(&mut pairs, ["limit", "cursor", "nope"]);
+        assert_eq!((limit.as_deref(), cursor.as_deref(), missing), (Some("5"), Some("x"), None));
+        assert_eq!(no_other_params(&pairs).unwrap_err().param.as_deref(), Some("z"));
+    }
+
+    #[test]
+    fn filenames_from_disposition() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"cat.png\"".parse().unwrap(),
+        );
+        assert_eq!(disposition_filename(&headers).as_deref(), Some("cat.png"));
+    }
+}

@@ -1,0 +1,448 @@
+//! `/v1/images`: upload, list, fetch originals and variants, metadata, delete.
+
+use axum::extract::{FromRequest, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use base64::Engine as _;
+use progimage_core::db::{ImageRecord, format_time};
+use progimage_core::format::ImageFormat;
+use progimage_core::service::{ServiceError, Upload};
+use progimage_core::spec::Transform;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::auth::Tenant;
+use crate::conditional::{self, Representation};
+use crate::context::{AppContext, EAGER_VARIANT, EagerVariant};
+use crate::error::ApiError;
+use crate::extract::{
+    check_content_length, disposition_filename, json_object, media_type, no_other_params,
+    only_keys, query_pairs, read_body, take_params,
+};
+
+/// Most parts one multipart upload may carry.
+const MAX_PARTS: usize = 100;
+
+/// The routes of this resource.
+pub fn router() -> Router<AppContext> {
+    Router::new()
+        .route("/v1/images", get(list).post(upload))
+        .route("/v1/images/{file}", get(download).delete(delete))
+        .route("/v1/images/{id}/metadata", get(metadata))
+}
+
+/// An image as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImageView {
+    pub id: Uuid,
+    pub url: String,
+    pub format: &'static str,
+    pub content_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    pub sha256: String,
+    pub filename: Option<String>,
+    pub created_at: String,
+    pub source_image_id: Option<Uuid>,
+    pub job_id: Option<Uuid>,
+}
+
+impl From<&ImageRecord> for ImageView {
+    fn from(image: &ImageRecord) -> ImageView {
+        ImageView {
+            id: image.id,
+            url: format!("/v1/images/{}", image.id),
+            format: image.format.name(),
+            content_type: image.format.content_type(),
+            width: image.width,
+            height: image.height,
+            bytes: image.bytes,
+            sha256: image.sha256.clone(),
+            filename: image.filename.clone(),
+            created_at: format_time(image.created_at),
+            source_image_id: image.source_image_id,
+            job_id: image.job_id,
+        }
+    }
+}
+
+/// A page of images.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImagePage {
+    pub images: Vec<ImageView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Parses a path id strictly: the canonical lowercase hyphenated form, or 404.
+pub fn path_id(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text)
+        .ok()
+        .filter(|id| id.hyphenated().to_string() == text)
+        .ok_or_else(|| ApiError::not_found("no such image"))
+}
+
+/// Parses an id in a query value or a body: malformed → 400 naming `param`.
+pub fn body_id(text: &str, param: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text)
+        .map_err(|_| ApiError::invalid_parameter(param, format!("{param} must be a UUID")))
+}
+
+/// The format a filename's extension names, if any.
+fn filename_format(filename: Option<&str>) -> Option<ImageFormat> {
+    let (_, extension) = filename?.rsplit_once('.')?;
+    ImageFormat::from_name(extension)
+}
+
+/// What the Content-Type and filename declare: the format (if any), per upload step 1-2.
+fn declared_format(
+    media_type: &str,
+    filename: Option<&str>,
+) -> Result<Option<ImageFormat>, ApiError> {
+    let from_name = filename_format(filename);
+    if media_type == "application/octet-stream" {
+        return Ok(from_name);
+    }
+    let Some(declared) = ImageFormat::from_content_type(media_type) else {
+        return Err(ApiError::unsupported_media_type(format!(
+            "{media_type} is not an image type this service takes"
+        )));
+    };
+    match from_name {
+        Some(named) if named != declared => Err(ApiError::media_type_mismatch(format!(
+            "the Content-Type says {declared} but the filename says {named}"
+        ))),
+        _ => Ok(Some(declared)),
+    }
+}
+
+fn created(image: &ImageRecord) -> Response {
+    let mut response = (StatusCode::CREATED, Json(ImageView::from(image))).into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/v1/images/{}", image.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// `POST /v1/images`: a raw body, multipart parts, or JSON `{"url"}`.
+async fn upload(
+    State(context): State<AppContext>,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    RawQuery(query): RawQuery,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let mut pairs = query_pairs(query.as_deref())?;
+    let [filename_param, eager] = take_params(&mut pairs, ["filename", "eager"]);
+    no_other_params(&pairs)?;
+    let eager_formats = match eager.as_deref() {
+        None | Some("") => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|name| {
+                ImageFormat::from_name(name.trim()).ok_or_else(|| {
+                    ApiError::invalid_parameter("eager", format!("unknown format {name:?}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let limit = context.service.limits().max_bytes;
+    let headers = request.headers().clone();
+    let media_type = media_type(&headers);
+
+    let response = match media_type.as_str() {
+        "multipart/form-data" => {
+            check_content_length(&headers, limit)?;
+            let multipart = axum::extract::Multipart::from_request(request, &())
+                .await
+                .map_err(|rejection| ApiError::invalid_parameter("file", rejection.body_text()))?;
+            return upload_multipart(&context, &tenant, multipart, limit, &eager_formats).await;
+        }
+        "application/json" => {
+            let body = read_body(&headers, request.into_body(), 64 * 1024).await?;
+            let object = json_object(&body)?;
+            only_keys(&object, &["url", "filename"], "")?;
+            let url = match object.get("url") {
+                Some(Value::String(url)) => url.clone(),
+                _ => return Err(ApiError::invalid_parameter("url", "url must be a string")),
+            };
+            let filename = match object.get("filename") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(name)) => Some(name.clone()),
+                Some(_) => {
+                    return Err(ApiError::invalid_parameter(
+                        "filename",
+                        "filename must be a string",
+                    ));
+                }
+            };
+            let fetched = context.http.fetch(&url).await.map_err(|error| {
+                let mut error = ApiError::from(error);
+                if error.param.is_none() && error.status == StatusCode::BAD_REQUEST {
+                    error = error.with_param("url");
+                }
+                error
+            })?;
+            let filename = filename_param.or(filename).or_else(|| last_segment(&fetched.final_url));
+            let image = context
+                .service
+                .ingest(&tenant, fetched.bytes, Upload { filename, ..Upload::default() })
+                .await?;
+            created(&image)
+        }
+        _ => {
+            let filename = filename_param.or_else(|| disposition_filename(&headers));
+            let declared = declared_format(&media_type, filename.as_deref())?;
+            let bytes = read_body(&headers, request.into_body(), limit).await?;
+            let image = context
+                .service
+                .ingest(&tenant, bytes, Upload { declared, filename, ..Upload::default() })
+                .await?;
+            created(&image)
+        }
+    };
+    if let Some(id) = created_id(&response) {
+        queue_eager(&context, &tenant, id, &eager_formats).await?;
+    }
+    Ok(response)
+}
+
+fn created_id(response: &Response) -> Option<Uuid> {
+    let location = response.headers().get(header::LOCATION)?.to_str().ok()?;
+    Uuid::parse_str(location.rsplit('/').next()?).ok()
+}
+
+async fn queue_eager(
+    context: &AppContext,
+    tenant: &str,
+    image_id: Uuid,
+    formats: &[ImageFormat],
+) -> Result<(), ApiError> {
+    for &format in formats {
+        let task = EagerVariant { tenant: tenant.to_string(), image_id, format };
+        context.queue.enqueue(EAGER_VARIANT, &task).await?;
+    }
+    Ok(())
+}
+
+/// The last path segment of a URL, percent-decoded, as a default filename.
+fn last_segment(url: &url::Url) -> Option<String> {
+    let segment = url.path_segments()?.next_back()?;
+    let decoded = percent_decode(segment);
+    (!decoded.is_empty()).then_some(decoded)
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
+}
+
+async fn upload_multipart(
+    context: &AppContext,
+    tenant: &str,
+    mut multipart: axum::extract::Multipart,
+    limit: u64,
+    eager_formats: &[ImageFormat],
+) -> Result<Response, ApiError> {
+    let mut items = Vec::new();
+    let mut total: u64 = 0;
+    let mut any_failed = false;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|error| ApiError::invalid_parameter("file", error.body_text()))?
+    {
+        if field.name() != Some("file") {
+            continue;
+        }
+        if items.len() == MAX_PARTS {
+            return Err(ApiError::invalid_parameter(
+                "file",
+                format!("at most {MAX_PARTS} file parts per request"),
+            ));
+        }
+        let filename = field.file_name().map(str::to_owned);
+        let content_type = field
+            .content_type()
+            .map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|error| ApiError::invalid_parameter("file", error.body_text()))?
+        {
+            total += chunk.len() as u64;
+            if total > limit {
+                return Err(ApiError::payload_too_large(limit));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        // A part without a Content-Type is typed by its bytes.
+        let outcome = match content_type.as_deref() {
+            None => Ok(filename_format(filename.as_deref())),
+            Some(media_type) => declared_format(media_type, filename.as_deref()),
+        };
+        let outcome = match outcome {
+            Ok(declared) => context
+                .service
+                .ingest(tenant, bytes.into(), Upload { declared, filename, ..Upload::default() })
+                .await
+                .map_err(ApiError::from),
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(image) => {
+                queue_eager(context, tenant, image.id, eager_formats).await?;
+                items.push(serde_json::json!({"image": ImageView::from(&image), "error": null}));
+            }
+            Err(error) if error.status.is_server_error() => return Err(error),
+            Err(error) => {
+                any_failed = true;
+                items.push(serde_json::json!({"image": null, "error": error.to_problem()}));
+            }
+        }
+    }
+    if items.is_empty() {
+        return Err(ApiError::invalid_parameter("file", "the form has no file part"));
+    }
+    let status = if any_failed { StatusCode::MULTI_STATUS } else { StatusCode::CREATED };
+    Ok((status, Json(serde_json::json!({ "items": items }))).into_response())
+}
+
+/// `GET /v1/images?limit=&cursor=`.
+async fn list(
+    State(context): State<AppContext>,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ImagePage>, ApiError> {
+    let mut pairs = query_pairs(query.as_deref())?;
+    let [limit, cursor] = take_params(&mut pairs, ["limit", "cursor"]);
+    no_other_params(&pairs)?;
+    let limit = match limit {
+        None => 50,
+        Some(text) => {
+            text.parse::<u32>().ok().filter(|limit| (1..=1000).contains(limit)).ok_or_else(
+                || ApiError::invalid_parameter("limit", "limit must be from 1 to 1000"),
+            )?
+        }
+    };
+    let before = cursor.as_deref().map(decode_cursor).transpose()?;
+    let mut images = context.service.repository().list_images(&tenant, limit + 1, before).await?;
+    let next_cursor = if images.len() > limit as usize {
+        images.truncate(limit as usize);
+        images.last().map(|image| encode_cursor(image.id))
+    } else {
+        None
+    };
+    Ok(Json(ImagePage { images: images.iter().map(ImageView::from).collect(), next_cursor }))
+}
+
+/// Cursors are opaque to clients: the last id of the page, base64url.
+pub fn encode_cursor(id: Uuid) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+/// Decodes a cursor; anything else is 400.
+pub fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| Uuid::from_slice(bytes.as_slice()).ok())
+        .ok_or_else(|| {
+            ApiError::invalid_parameter("cursor", "the cursor is not one this service gave")
+        })
+}
+
+/// `GET|HEAD /v1/images/{id}` (the original) and `/v1/images/{id}.{ext}` (a variant).
+async fn download(
+    State(context): State<AppContext>,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (id_text, extension) = match file.split_once('.') {
+        Some((id, extension)) => (id, Some(extension)),
+        None => (file.as_str(), None),
+    };
+    let id = path_id(id_text)?;
+    let image = context.service.image(&tenant, id).await?;
+    let cache_control = context.image_cache_control();
+    let pairs = query_pairs(query.as_deref())?;
+    let Some(extension) = extension else {
+        no_other_params(&pairs)?;
+        let bytes = context.service.original(&image).await?;
+        return Ok(conditional::respond(
+            &headers,
+            Representation {
+                body: bytes,
+                content_type: image.format.content_type(),
+                digest: &image.sha256,
+                cache_control,
+            },
+        ));
+    };
+    let format = ImageFormat::from_name(extension).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unsupported_format",
+            format!("{extension:?} is not a format this service offers"),
+        )
+    })?;
+    let transform = Transform::from_query(&pairs)?;
+    let variant = context
+        .service
+        .variant(&image, &transform, format)
+        .await
+        .map_err(|error| ops_param(error, &pairs))?;
+    metrics::counter!("progimage_variants_total", "cache" => variant.cache.as_str()).increment(1);
+    let mut response = conditional::respond(
+        &headers,
+        Representation {
+            body: variant.bytes,
+            content_type: format.content_type(),
+            digest: &variant.sha256,
+            cache_control,
+        },
+    );
+    response
+        .headers_mut()
+        .insert("x-progimage-cache", HeaderValue::from_static(variant.cache.as_str()));
+    Ok(response)
+}
+
+/// A step error names its query parameter (`crop`); when the steps came as `ops`, that
+/// is the parameter at fault.
+pub fn ops_param(error: ServiceError, pairs: &[(String, String)]) -> ApiError {
+    let mut error = ApiError::from(error);
+    if error.status == StatusCode::BAD_REQUEST && pairs.iter().any(|(key, _)| key == "ops") {
+        error.param = Some("ops".into());
+    }
+    error
+}
+
+/// `GET /v1/images/{id}/metadata`.
+async fn metadata(
+    State(context): State<AppContext>,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ImageView>, ApiError> {
+    no_other_params(&query_pairs(query.as_deref())?)?;
+    let image = context.service.image(&tenant, path_id(&id)?).await?;
+    Ok(Json(ImageView::from(&image)))
+}
+
+/// `DELETE /v1/images/{id}`.
+async fn delete(
+    State(context): State<AppContext>,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    context.service.delete(&tenant, path_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

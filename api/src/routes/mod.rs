@@ -1,0 +1,6 @@
+//! The HTTP resources, one module each.
+
+pub mod health;
+pub mod images;
+pub mod transform;
+pub mod webhooks;

@@ -1,0 +1,35 @@
+//! `GET /v1/webhook-secret`: the caller's tenant's webhook signing secret.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use progimage_core::signature::tenant_secret;
+use serde::Serialize;
+
+use crate::auth::Tenant;
+use crate::context::AppContext;
+
+/// The routes of this resource.
+pub fn router() -> Router<AppContext> {
+    Router::new().route("/v1/webhook-secret", get(webhook_secret))
+}
+
+/// The signing secret of webhooks sent to this tenant.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WebhookSecret {
+    pub secret: String,
+}
+
+/// Open mode signs with the master secret; with API keys each tenant has its own, derived
+/// from the master, so no tenant can forge another's webhooks.
+async fn webhook_secret(
+    State(context): State<AppContext>,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+) -> Json<WebhookSecret> {
+    let secret = if context.api_keys.enabled() {
+        tenant_secret(&context.webhook_master_secret, &tenant)
+    } else {
+        context.webhook_master_secret.to_string()
+    };
+    Json(WebhookSecret { secret })
+}

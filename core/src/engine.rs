@@ -1,0 +1,118 @@
+//! Runs image work on blocking threads, bounded: at most `workers` at once, at most
+//! `queue_depth` waiting, each under a deadline. Past the queue depth callers are told to
+//! come back later (the API answers 503 with `Retry-After`) instead of piling up.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+/// Why work did not run to completion.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the image workers are busy")]
+    Busy,
+    #[error("image processing took longer than {0:?}")]
+    Timeout(Duration),
+    #[error("image processing failed unexpectedly: {0}")]
+    Panicked(String),
+}
+
+/// The bounded pool in front of the blocking threads.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    workers: usize,
+    queue_depth: usize,
+    timeout: Duration,
+}
+
+/// Decrements the waiting count however the wait ends (including cancellation).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Engine {
+    /// `workers` threads at most (at least 1), `queue_depth` callers waiting at most.
+    pub fn new(workers: usize, queue_depth: usize, timeout: Duration) -> Engine {
+        let workers = workers.max(1);
+        Engine {
+            permits: Arc::new(Semaphore::new(workers)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            workers,
+            queue_depth,
+            timeout,
+        }
+    }
+
+    /// How many threads may run image work at once.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Runs `work` on a blocking thread once a permit is free. The deadline covers the
+    /// work itself; a timed-out computation finishes in the background (a thread cannot
+    /// be killed) but its permit is held until then, so the bound stays true.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, EngineError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue_depth {
+                    self.waiting.fetch_sub(1, Ordering::AcqRel);
+                    return Err(EngineError::Busy);
+                }
+                let _waiting = Waiting(&self.waiting);
+                self.permits.clone().acquire_owned().await.map_err(|_| EngineError::Busy)?
+            }
+        };
+        let span = tracing::Span::current();
+        let handle = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            span.in_scope(work)
+        });
+        match tokio::time::timeout(self.timeout, handle).in_current_span().await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(join_error)) => Err(EngineError::Panicked(join_error.to_string())),
+            Err(_) => Err(EngineError::Timeout(self.timeout)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn refuses_past_the_queue_depth_and_times_out() {
+        let engine = Engine::new(1, 1, Duration::from_millis(300));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let busy = {
+            let engine = engine.clone();
+            tokio::spawn(async move { engine.run(move || wait.recv().ok()).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let queued = {
+            let engine = engine.clone();
+            tokio::spawn(async move { engine.run(|| 7).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(matches!(engine.run(|| 0).await, Err(EngineError::Busy)));
+        release.send(()).unwrap();
+        assert!(busy.await.unwrap().is_ok());
+        assert_eq!(queued.await.unwrap().unwrap(), 7);
+
+        let slow = engine.run(|| std::thread::sleep(Duration::from_millis(600))).await;
+        assert!(matches!(slow, Err(EngineError::Timeout(_))));
+    }
+}
