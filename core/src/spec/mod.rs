@@ -305,3 +305,6 @@ impl SpecError {
         SpecError { param: param.into(), message: message.into() }
     }
 }
+
+#[cfg(test)]
+mod tests;
