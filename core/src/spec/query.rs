@@ -1,6 +1,6 @@
 //! The query form (`w=300&h=200&fit=cover&rotate=90&q=80`) and the variant identity.
 
-use super::step::{Fields, Key, Op};
+use super::step::{Fields, Op};
 use super::value::{self, Raw};
 use super::{OutputSettings, Pipeline, Rgba, SpecError, Step, SvgMode, Transform};
 use crate::format::ImageFormat;
@@ -66,15 +66,6 @@ impl Transform {
             let error = |message: String| SpecError::new(key, message);
             match key {
                 "ops" => pipeline = Pipeline::from_ops_text(text)?,
-                "w" => resize.set(Key::Width, key, raw).map_err(|fault| error(fault.message))?,
-                "h" => resize.set(Key::Height, key, raw).map_err(|fault| error(fault.message))?,
-                "fit" => resize.set(Key::Fit, key, raw).map_err(|fault| error(fault.message))?,
-                "gravity" => {
-                    resize.set(Key::Gravity, key, raw).map_err(|fault| error(fault.message))?
-                }
-                "enlarge" => {
-                    resize.set(Key::Enlarge, key, raw).map_err(|fault| error(fault.message))?
-                }
                 "grayscale" => {
                     if value::boolean(key, raw).map_err(error)? {
                         steps.push((Op::Grayscale, Step::Grayscale));
@@ -85,6 +76,10 @@ impl Transform {
                 "bg" => output.background = Some(value::color(key, raw).map_err(error)?),
                 "strip" => output.strip = value::boolean(key, raw).map_err(error)?,
                 "svg" => output.svg = value::svg_mode(key, raw).map_err(error)?,
+                // The resize parameters gather into one step, made below.
+                _ if let Some(resize_key) = Op::Resize.key(key, true) => {
+                    resize.set(resize_key, key, raw).map_err(|fault| error(fault.message))?
+                }
                 // Every other step parameter is named after its op and holds its main value.
                 _ => {
                     let op = Op::from_name(key)
@@ -98,6 +93,7 @@ impl Transform {
         }
         // `fit`, `gravity` and `enlarge` alone were checked above but make no step.
         if resize.has_side() {
+            // With a side given, a resize of checked values cannot fail.
             let step =
                 resize.into_step(Op::Resize).map_err(|fault| SpecError::new("w", fault.message))?;
             steps.extend(step.map(|step| (Op::Resize, step)));
