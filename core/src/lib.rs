@@ -5,4 +5,6 @@
 pub mod format;
 pub mod imaging;
 pub mod limits;
+pub mod net;
+pub mod signature;
 pub mod spec;
