@@ -120,6 +120,14 @@ impl HttpClient {
         Ok(())
     }
 
+    /// Checks a URL's scheme, credentials and literal address, without resolving its host
+    /// (for the second and later URLs of a host already checked with [`Self::check_url`]).
+    pub fn check_url_syntax(&self, url: &str) -> Result<(), FetchError> {
+        let url = parse_url(url)?;
+        self.guard.policy.check_url_syntax(&url)?;
+        Ok(())
+    }
+
     /// GETs `url`, following at most three redirects, each checked like the first URL, and
     /// returns the body if the final answer is 2xx and the body within the byte limit, all
     /// within the timeout.
