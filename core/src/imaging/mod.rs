@@ -2,6 +2,7 @@
 //!
 //! Nothing here does IO or knows about tokio; callers run it on blocking threads.
 
+pub mod jpeg;
 pub mod raster;
 
 use std::collections::HashMap;
