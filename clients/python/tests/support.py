@@ -192,4 +192,3 @@ def close_to(pixel: Tuple[int, ...], expected: Tuple[int, ...], tolerance: int =
 def fixture_path(name: str) -> Path:
     """A file of the repository's shared ``fixtures/`` directory."""
     return REPO_ROOT / "fixtures" / name
-

@@ -184,4 +184,6 @@ def test_image_urls_are_built_without_a_request() -> None:
 
 def test_ids_cannot_escape_their_path_segment() -> None:
     with ProgImage("http://images.example") as client:
-        assert client.images.url("../jobs?x=1") == "http://images.example/v1/images/..%2Fjobs%3Fx%3D1"
+        assert (
+            client.images.url("../jobs?x=1") == "http://images.example/v1/images/..%2Fjobs%3Fx%3D1"
+        )

@@ -42,8 +42,6 @@ from ._errors import (
 from ._version import __version__
 from .models import Image, ImagePage, Job, JobItem, JobPage, Problem, Webhook
 
-
-
 __all__ = [
     "__version__",
     "ProgImage",

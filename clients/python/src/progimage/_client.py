@@ -34,8 +34,6 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 2
 
 
-
-
 def _settings(
     base_url: Optional[str], api_key: Optional[str], max_retries: int
 ) -> Tuple[ClientCore, Dict[str, str]]:
@@ -176,9 +174,7 @@ class Images:
         **transformations: Any,
     ) -> bytes:
         """The original bytes, or a variant in ``format`` after the transformations."""
-        return self._client._run(
-            self._core.download(image_id, format, operations, transformations)
-        )
+        return self._client._run(self._core.download(image_id, format, operations, transformations))
 
     def url(
         self,

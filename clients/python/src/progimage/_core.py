@@ -32,7 +32,14 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from . import _transformations
-from ._errors import APIConnectionError, APIError, APITimeoutError, JobTimeoutError, ProgImageError, error_class
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    JobTimeoutError,
+    ProgImageError,
+    error_class,
+)
 from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from .models import Image, ImagePage, Job, JobPage
 

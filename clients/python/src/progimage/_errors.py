@@ -273,4 +273,3 @@ def error_class(status: int, code: Optional[str]) -> Type[APIError]:
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     return ServerError if status >= 500 else APIError
-

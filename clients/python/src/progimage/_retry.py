@@ -50,5 +50,5 @@ class RetryPolicy:
         """Seconds to wait before retry number ``retry_index`` (0-based)."""
         if retry_after is not None:
             return min(retry_after, self.max_retry_after)
-        ceiling = min(self.max_delay, self.base_delay * (2**retry_index))
+        ceiling = min(self.max_delay, self.base_delay * (2.0**retry_index))
         return ceiling * (0.5 + self.random() / 2)
