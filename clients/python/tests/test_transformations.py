@@ -180,6 +180,8 @@ def test_image_urls_are_built_without_a_request() -> None:
         assert ops_url.endswith(".png?ops=rotate:degrees=90")
         with pytest.raises(ValueError, match="format"):
             client.images.url(IMAGE_ID, width=10)
+        # No steps at all is the original, however they are spelled.
+        assert client.images.url(IMAGE_ID, operations=[], width=None) == client.images.url(IMAGE_ID)
 
 
 def test_ids_cannot_escape_their_path_segment() -> None:

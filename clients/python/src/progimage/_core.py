@@ -293,10 +293,10 @@ class ClientCore:
         Transformations without a format keep the original's format, which costs a
         metadata request first.
         """
-        has_steps = operations is not None or any(
+        transforming = bool(operations) or any(
             value is not None for value in transformations.values()
         )
-        if output_format is None and has_steps:
+        if output_format is None and transforming:
             image = yield from self.get_image(image_id)
             output_format = image.format
         path, params = self._image_path(image_id, output_format, operations, transformations)

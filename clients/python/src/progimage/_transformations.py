@@ -127,8 +127,10 @@ def query_params(
     """Query parameters for keyword transformations, or for ``operations`` sent as ``ops``."""
     given, steps = _given(transformations, operations)
     params: QueryParams = []
-    if operations is not None:
-        params.append(("ops", pipeline_text(operations)))
+    pipeline = pipeline_text(operations) if operations is not None else ""
+    # An empty list means no steps: send nothing rather than an empty pipeline.
+    if pipeline:
+        params.append(("ops", pipeline))
     for name in steps:
         params.append((STEP_PARAMETERS[name], _query_value(name, given[name])))
     for name, (query_name, _) in OUTPUT_SETTINGS.items():
