@@ -7,6 +7,7 @@ mod decode;
 mod encode;
 mod metadata;
 pub mod ops;
+pub mod jpeg;
 pub mod raster;
 mod svg;
 mod trace;
