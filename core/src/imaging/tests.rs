@@ -94,9 +94,12 @@ fn probe_reads_every_header() {
 
 #[test]
 fn probe_reports_displayed_size_after_orientation() {
-    for (name, size) in
-        [("orient6.jpg", (32, 64)), ("orient3.jpg", (64, 32)), ("orient6.webp", (32, 64))]
-    {
+    for (name, size) in [
+        ("orient6.jpg", (32, 64)),
+        ("orient3.jpg", (64, 32)),
+        ("orient6.webp", (32, 64)),
+        ("orient6.avif", (32, 64)),
+    ] {
         let info = probe(&fixture(name), &limits()).unwrap();
         assert_eq!((info.width, info.height), size, "{name}");
     }
@@ -178,7 +181,7 @@ fn decodes_alpha() {
 #[test]
 fn applies_exif_orientation() {
     // Stored: red left half, blue right half.
-    for name in ["orient6.jpg", "orient6.webp"] {
+    for name in ["orient6.jpg", "orient6.webp", "orient6.avif"] {
         let raster = decode(&fixture(name), &limits()).unwrap();
         assert_eq!((raster.width, raster.height), (32, 64), "{name}");
         assert_colour(&raster, (16, 8), RED, 12, name);
