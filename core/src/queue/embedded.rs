@@ -8,41 +8,42 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::db::{DbError, Repository, TaskRecord};
+use crate::db::{DbError, Repository};
+use crate::queue::{HandleError, Message, MessageHandler, Queue, QueueError};
 
 /// Attempts before a task is marked failed.
-pub const MAX_ATTEMPTS: u32 = 3;
+pub const MAX_ATTEMPTS: u32 = 5;
 
-/// Processes one kind of task.
-#[async_trait::async_trait]
-pub trait TaskHandler: Send + Sync + 'static {
-    /// Does the work; an error is retried up to [`MAX_ATTEMPTS`] times.
-    async fn handle(&self, task: &TaskRecord) -> anyhow::Result<()>;
-}
+/// The task kind of queue messages in the tasks table.
+const KIND: &str = "message";
 
 /// The producer side: cheap to clone.
 #[derive(Clone, Debug)]
-pub struct TaskQueue {
+pub struct EmbeddedQueue {
     repository: Repository,
     sender: mpsc::UnboundedSender<Uuid>,
 }
 
-impl TaskQueue {
+#[async_trait::async_trait]
+impl Queue for EmbeddedQueue {
     /// Commits a task row, then delivers it.
-    pub async fn enqueue(&self, kind: &str, payload: &impl Serialize) -> Result<Uuid, DbError> {
+    async fn publish(&self, message: &Message) -> Result<(), QueueError> {
         let id = Uuid::now_v7();
-        let payload = serde_json::to_string(payload)
+        let payload = serde_json::to_string(message)
             .map_err(|error| DbError::Corrupt(format!("task payload: {error}")))?;
-        self.repository.insert_task(id, kind, &payload).await?;
+        self.repository.insert_task(id, KIND, &payload).await?;
         // A closed channel means shutdown: the row stays queued for the next start.
         let _ = self.sender.send(id);
-        Ok(id)
+        Ok(())
+    }
+
+    async fn check(&self) -> Result<(), QueueError> {
+        Ok(self.repository.ping().await?)
     }
 }
 
@@ -51,10 +52,10 @@ impl TaskQueue {
 /// tasks have finished).
 pub async fn start(
     repository: Repository,
-    handler: Arc<dyn TaskHandler>,
+    handler: Arc<dyn MessageHandler>,
     concurrency: usize,
     shutdown: CancellationToken,
-) -> Result<(TaskQueue, tokio::task::JoinHandle<()>), DbError> {
+) -> Result<(EmbeddedQueue, tokio::task::JoinHandle<()>), DbError> {
     let (sender, receiver) = mpsc::unbounded_channel();
     let pending = repository.pending_tasks().await?;
     if !pending.is_empty() {
@@ -82,10 +83,10 @@ pub async fn start(
         });
     }
     let join = tokio::spawn(async move { while consumers.join_next().await.is_some() {} });
-    Ok((TaskQueue { repository, sender }, join))
+    Ok((EmbeddedQueue { repository, sender }, join))
 }
 
-async fn run_task(repository: &Repository, handler: &dyn TaskHandler, id: Uuid) {
+async fn run_task(repository: &Repository, handler: &dyn MessageHandler, id: Uuid) {
     loop {
         let task = match repository.start_task(id).await {
             Ok(Some(task)) => task,
@@ -95,17 +96,20 @@ async fn run_task(repository: &Repository, handler: &dyn TaskHandler, id: Uuid) 
                 return;
             }
         };
-        let outcome = handler.handle(&task).await;
+        let outcome = match serde_json::from_str::<Message>(&task.payload) {
+            Ok(message) => handler.handle(&message).await,
+            Err(error) => Err(HandleError::Fatal(anyhow::anyhow!("unreadable message: {error}"))),
+        };
         let finished = match &outcome {
             Ok(()) => repository.finish_task(id, true).await,
-            Err(error) if task.attempts >= MAX_ATTEMPTS => {
-                tracing::warn!(task.id = %id, task.kind = %task.kind, error = %format!("{error:#}"), "task failed for good");
-                repository.finish_task(id, false).await
-            }
-            Err(error) => {
+            Err(HandleError::Retry(error)) if task.attempts < MAX_ATTEMPTS => {
                 tracing::info!(task.id = %id, attempt = task.attempts, error = %format!("{error:#}"), "task failed; retrying");
                 tokio::time::sleep(Duration::from_millis(250 << task.attempts.min(6))).await;
                 continue;
+            }
+            Err(error) => {
+                tracing::warn!(task.id = %id, %error, "task failed for good");
+                repository.finish_task(id, false).await
             }
         };
         if let Err(error) = finished {
@@ -123,13 +127,17 @@ mod tests {
     struct Flaky(AtomicU32);
 
     #[async_trait::async_trait]
-    impl TaskHandler for Flaky {
-        async fn handle(&self, _task: &TaskRecord) -> anyhow::Result<()> {
+    impl MessageHandler for Flaky {
+        async fn handle(&self, _message: &Message) -> Result<(), HandleError> {
             if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
-                anyhow::bail!("first attempt fails");
+                return Err(HandleError::Retry(anyhow::anyhow!("first attempt fails")));
             }
             Ok(())
         }
+    }
+
+    fn message() -> Message {
+        Message::JobItem { job_id: Uuid::now_v7(), index: 0, family: crate::queue::Family::Raster }
     }
 
     #[tokio::test]
@@ -139,13 +147,14 @@ mod tests {
         let repository = Repository::connect(&url).await.unwrap();
         // A task left behind by a stopped process.
         let leftover = Uuid::now_v7();
-        repository.insert_task(leftover, "test", "{}").await.unwrap();
+        let payload = serde_json::to_string(&message()).unwrap();
+        repository.insert_task(leftover, KIND, &payload).await.unwrap();
 
         let handler = Arc::new(Flaky(AtomicU32::new(0)));
         let shutdown = CancellationToken::new();
         let (queue, join) =
             start(repository.clone(), handler.clone(), 2, shutdown.clone()).await.unwrap();
-        queue.enqueue("test", &serde_json::json!({"n": 1})).await.unwrap();
+        queue.publish(&message()).await.unwrap();
         for _ in 0..100 {
             if repository.pending_tasks().await.unwrap().is_empty() {
                 break;

@@ -1,0 +1,108 @@
+//! The queue seam: messages that carry ids only (the database holds the state), routed
+//! by transformation family so a deployment can run a worker pool per family.
+//!
+//! Two implementations: [`embedded`] (durable in the database, delivered in-process) and
+//! [`amqp`] (RabbitMQ with publisher confirms, manual acks and a dead-letter queue).
+
+pub mod amqp;
+pub mod embedded;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::format::ImageFormat;
+
+/// A family of transformations, each with its own queue: `raster` (resize, filters,
+/// raster conversions) and `vector` (SVG rasterising and raster-to-SVG tracing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Raster,
+    Vector,
+}
+
+impl Family {
+    /// Every family.
+    pub const ALL: [Family; 2] = [Family::Raster, Family::Vector];
+
+    /// The family's name, also its routing key.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Raster => "raster",
+            Family::Vector => "vector",
+        }
+    }
+
+    /// Parses a family name.
+    pub fn from_name(name: &str) -> Option<Family> {
+        Family::ALL.into_iter().find(|family| family.name() == name)
+    }
+
+    /// The family of work that reads `source` and writes `output`: SVG on either side is
+    /// vector work.
+    pub fn of(source: Option<ImageFormat>, output: Option<ImageFormat>) -> Family {
+        if source == Some(ImageFormat::Svg) || output == Some(ImageFormat::Svg) {
+            Family::Vector
+        } else {
+            Family::Raster
+        }
+    }
+}
+
+/// A unit of background work. Messages carry ids only; handlers read the state from the
+/// database and must be idempotent (a message may be delivered more than once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Message {
+    /// Make the plain `{id}.{format}` variant of an image (`?eager=`).
+    Variant { tenant: String, image_id: Uuid, format: ImageFormat, family: Family },
+    /// Process one item of a bulk job.
+    JobItem { job_id: Uuid, index: u32, family: Family },
+}
+
+impl Message {
+    /// The family queue this message goes to.
+    pub fn family(&self) -> Family {
+        match self {
+            Message::Variant { family, .. } | Message::JobItem { family, .. } => *family,
+        }
+    }
+}
+
+/// Why publishing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("queue unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+/// The producer side of a queue.
+#[async_trait::async_trait]
+pub trait Queue: Send + Sync + 'static {
+    /// Hands a message to the queue; when this returns `Ok` the message is durable.
+    async fn publish(&self, message: &Message) -> Result<(), QueueError>;
+
+    /// Proves the queue answers (readiness).
+    async fn check(&self) -> Result<(), QueueError>;
+}
+
+/// How a handler's failure should be treated.
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    /// Transient (storage, database, broker, overload): deliver again later, with backoff.
+    #[error("retryable: {0:#}")]
+    Retry(anyhow::Error),
+    /// Will fail the same way again (a malformed message): dead-letter it.
+    #[error("fatal: {0:#}")]
+    Fatal(anyhow::Error),
+}
+
+/// The consumer side: processes one message. It must commit its effects before returning
+/// `Ok` (the message is acknowledged right after) and be idempotent.
+#[async_trait::async_trait]
+pub trait MessageHandler: Send + Sync + 'static {
+    /// Processes one message.
+    async fn handle(&self, message: &Message) -> Result<(), HandleError>;
+}
