@@ -6,7 +6,7 @@
 
 import type { Transport } from "./http.js";
 import { hasTransformations, toQuery, type Transformations } from "./transformations.js";
-import type { Format, Image, ImagePage } from "./types.js";
+import type { Format, Image, ImagePage, UploadItem } from "./types.js";
 import { paginate } from "./pagination.js";
 
 /** Image bytes in any of the forms the platform's fetch can send. */
@@ -21,6 +21,13 @@ export interface UploadOptions {
   /** Variants `{id}.{format}` to convert in the background right away. */
   eager?: readonly Format[];
 }
+
+/** One file of {@link Images.uploadMany}: bytes, or bytes with a name and a type. */
+export type UploadFile =
+  | Blob
+  | Uint8Array
+  | ArrayBuffer
+  | { data: Blob | Uint8Array | ArrayBuffer; filename?: string; contentType?: string };
 
 /** Options of {@link Images.uploadUrl}. */
 export interface UploadUrlOptions {
@@ -89,6 +96,35 @@ export class Images {
       body: data,
       idempotent: false,
     });
+  }
+
+  /**
+   * Stores several images in one `multipart/form-data` request (at most 100 files), and
+   * resolves with one item per file, in order: the stored image, or the problem that refused
+   * that file (the others are stored all the same). Not retried except on 429.
+   */
+  async uploadMany(files: readonly UploadFile[], options: Pick<UploadOptions, "eager"> = {}): Promise<UploadItem[]> {
+    const form = new FormData();
+    for (const file of files) {
+      const { data, filename, contentType } =
+        file instanceof Blob || file instanceof Uint8Array || file instanceof ArrayBuffer ? { data: file } : file;
+      const type = contentType ?? (data instanceof Blob ? data.type : "");
+      const blob = new Blob([data as BlobPart], { type });
+      // A part without a name gets FormData's "blob", which names no format.
+      form.append("file", blob, filename ?? fileName(data) ?? "blob");
+    }
+    const query = new URLSearchParams();
+    if (options.eager !== undefined && options.eager.length > 0) {
+      query.set("eager", options.eager.join(","));
+    }
+    const answer = await this.#transport.json<{ items: UploadItem[] }>({
+      method: "POST",
+      path: "/v1/images",
+      query,
+      body: form,
+      idempotent: false,
+    });
+    return answer.items;
   }
 
   /** Has the service fetch and store an image from a URL (the SSRF rules of API.md apply). */

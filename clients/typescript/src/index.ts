@@ -6,7 +6,7 @@
 
 export { ProgImage, type TransformOptions, type TransformSource } from "./client.js";
 export type { ClientOptions } from "./http.js";
-export { Images, type ImageData, type ListImagesOptions, type UploadOptions, type UploadUrlOptions } from "./images.js";
+export { Images, type ImageData, type ListImagesOptions, type UploadFile, type UploadOptions, type UploadUrlOptions } from "./images.js";
 export {
   Jobs,
   isFinished,

@@ -69,6 +69,22 @@ test("upload takes a typed Blob, an ArrayBuffer and a ReadableStream", async () 
   assert.equal(fromStream.sha256, sha256(jpeg));
 });
 
+test("uploadMany stores each file of one multipart request, reporting refusals per file", async () => {
+  const items = await client.images.uploadMany([
+    { data: png, filename: "first.png" },
+    { data: await fixture("hostile/not-an-image.txt"), filename: "notes.txt" },
+    new Blob([jpeg], { type: "image/jpeg" }),
+  ]);
+  assert.equal(items.length, 3);
+  assert.equal(items[0]?.image?.filename, "first.png");
+  assert.equal(items[0]?.image?.format, "png");
+  assert.equal(items[1]?.image, null);
+  assert.equal(items[1]?.error?.code, "invalid_image");
+  assert.equal(items[1]?.error?.status, 422);
+  assert.equal(items[2]?.image?.format, "jpeg");
+  assert.equal(items[2]?.image?.sha256, sha256(jpeg));
+});
+
 test("upload with eager formats is accepted and the variant is served", async () => {
   const image = await client.images.upload(png, { eager: ["webp"] });
   const webp = await client.images.download(image.id, { format: "webp" });
