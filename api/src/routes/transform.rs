@@ -60,7 +60,7 @@ async fn transform(
             (Some(Value::String(url)), None) => {
                 let fetched = context.http.fetch(url).await.map_err(|error| {
                     let error = ApiError::from(error);
-                    if error.status == StatusCode::BAD_REQUEST {
+                    if error.status() == StatusCode::BAD_REQUEST {
                         error.with_param("url")
                     } else {
                         error
