@@ -6,6 +6,8 @@ mod avif;
 mod decode;
 mod encode;
 mod metadata;
+pub mod ops;
+pub mod jpeg;
 pub mod raster;
 mod svg;
 mod trace;
@@ -281,41 +283,6 @@ fn embedded(bytes: &[u8], format: ImageFormat) -> Embedded {
         | ImageFormat::Bmp
         | ImageFormat::Avif
         | ImageFormat::Svg => Embedded::default(),
-    }
-}
-
-/// PLACEHOLDER until the pixel-steps module (`ops.rs`) is merged: the same interface, every
-/// step refused. Delete this module and declare `mod ops;` when it lands.
-#[allow(dead_code)]
-mod ops {
-    use std::collections::HashMap;
-
-    use uuid::Uuid;
-
-    use super::ImagingError;
-    use super::raster::Raster;
-    use crate::limits::Limits;
-    use crate::spec::{Rgba, Step};
-
-    /// What every step may consult.
-    pub(crate) struct StepContext<'a> {
-        pub limits: &'a Limits,
-        pub background: Option<Rgba>,
-        pub output_has_alpha: bool,
-        pub masks: &'a HashMap<Uuid, Raster>,
-        pub enlarge_default: bool,
-    }
-
-    /// Refuses every step until the real module lands.
-    pub(crate) fn apply(
-        _raster: Raster,
-        step: &Step,
-        _context: &StepContext<'_>,
-    ) -> Result<Raster, ImagingError> {
-        Err(ImagingError::Step {
-            param: "ops".into(),
-            message: format!("{step:?} is not available in this build"),
-        })
     }
 }
 
