@@ -4,7 +4,7 @@
  */
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer as createHttpServer, type RequestListener } from "node:http";
 import { createServer } from "node:net";
@@ -77,14 +77,21 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   if (options.webhookSecret !== undefined) {
     env.PROGIMAGE_WEBHOOK_SECRET = options.webhookSecret;
   }
-  const child = spawn(binary, [], { env, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(binary, [], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // PROGIMAGE_TEST_LOGS=<dir> keeps each server's whole log there, to read after a failure.
+  const logDir = process.env.PROGIMAGE_TEST_LOGS;
+  const logFile = logDir === undefined || logDir === "" ? undefined : createWriteStream(join(logDir, `progimage-${port}.log`));
   let log = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
+  const record = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-8000);
-  });
+    logFile?.write(chunk);
+  };
+  child.stdout?.on("data", record);
+  child.stderr?.on("data", record);
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await kill(child);
+    logFile?.end();
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
