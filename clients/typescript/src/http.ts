@@ -30,7 +30,7 @@ export interface RequestSpec {
   /** A JSON body, serialised with `Content-Type: application/json`. */
   json?: unknown;
   /** A raw body; a ReadableStream can be sent only once, so it is never retried. */
-  body?: Blob | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | FormData;
+  body?: Blob | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array>;
   /**
    * Whether sending the call twice has the effect of sending it once: such calls are retried
    * on 503 and network failures too, not only on 429.

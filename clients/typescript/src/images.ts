@@ -104,15 +104,24 @@ export class Images {
    * that file (the others are stored all the same). Not retried except on 429.
    */
   async uploadMany(files: readonly UploadFile[], options: Pick<UploadOptions, "eager"> = {}): Promise<UploadItem[]> {
-    const form = new FormData();
+    const boundary = `progimage-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+    const parts: BlobPart[] = [];
     for (const file of files) {
       const { data, filename, contentType } =
         file instanceof Blob || file instanceof Uint8Array || file instanceof ArrayBuffer ? { data: file } : file;
-      const type = contentType ?? (data instanceof Blob ? data.type : "");
-      const blob = new Blob([data as BlobPart], { type });
-      // A part without a name gets FormData's "blob", which names no format.
-      form.append("file", blob, filename ?? fileName(data) ?? "blob");
+      const name = filename ?? fileName(data);
+      const type = contentType ?? (data instanceof Blob && data.type !== "" ? data.type : undefined);
+      // Written by hand rather than with FormData, which names every unnamed part "blob" and
+      // types every untyped one octet-stream: here such parts carry neither, as API.md allows.
+      let head = `--${boundary}\r\nContent-Disposition: form-data; name="file"`;
+      if (name !== undefined) head += `; filename="${escapeQuoted(name)}"`;
+      if (type !== undefined) {
+        if (/[\r\n]/.test(type)) throw new TypeError("a content type cannot span lines");
+        head += `\r\nContent-Type: ${type}`;
+      }
+      parts.push(`${head}\r\n\r\n`, data as BlobPart, "\r\n");
     }
+    parts.push(`--${boundary}--\r\n`);
     const query = new URLSearchParams();
     if (options.eager !== undefined && options.eager.length > 0) {
       query.set("eager", options.eager.join(","));
@@ -121,7 +130,8 @@ export class Images {
       method: "POST",
       path: "/v1/images",
       query,
-      body: form,
+      headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+      body: new Blob(parts),
       idempotent: false,
     });
     return answer.items;
@@ -188,6 +198,11 @@ export class Images {
     }
     return { path: imagePath(id, options.format), query };
   }
+}
+
+/** A filename as a quoted-string of a multipart header, escaped as browsers' FormData does. */
+function escapeQuoted(name: string): string {
+  return name.replace(/"/g, "%22").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 }
 
 /** A File's own name, where the platform has File (Node 20+, browsers, Deno). */

@@ -74,8 +74,10 @@ test("uploadMany stores each file of one multipart request, reporting refusals p
     { data: png, filename: "first.png" },
     { data: await fixture("hostile/not-an-image.txt"), filename: "notes.txt" },
     new Blob([jpeg], { type: "image/jpeg" }),
+    png,
+    { data: png, filename: 'quote".png', contentType: "image/png" },
   ]);
-  assert.equal(items.length, 3);
+  assert.equal(items.length, 5);
   assert.equal(items[0]?.image?.filename, "first.png");
   assert.equal(items[0]?.image?.format, "png");
   assert.equal(items[1]?.image, null);
@@ -83,6 +85,10 @@ test("uploadMany stores each file of one multipart request, reporting refusals p
   assert.equal(items[1]?.error?.status, 422);
   assert.equal(items[2]?.image?.format, "jpeg");
   assert.equal(items[2]?.image?.sha256, sha256(jpeg));
+  // A part with neither name nor type is typed by its bytes and stored without a name.
+  assert.equal(items[3]?.image?.format, "png");
+  assert.equal(items[3]?.image?.filename, null);
+  assert.equal(items[4]?.image?.filename, "quote%22.png");
 });
 
 test("upload with eager formats is accepted and the variant is served", async () => {
