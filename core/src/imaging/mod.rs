@@ -5,9 +5,9 @@
 mod avif;
 mod decode;
 mod encode;
+pub mod jpeg;
 mod metadata;
 pub mod ops;
-pub mod jpeg;
 pub mod raster;
 mod svg;
 mod trace;
