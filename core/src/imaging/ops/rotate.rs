@@ -137,6 +137,11 @@ fn rotate_any(raster: Raster, degrees: f64, fill: [u8; 4]) -> Raster {
                 *out = bilinear_opaque(src, src_width, x0, y0, fx, fy);
                 continue;
             }
+            if sx < -1.0 || sy < -1.0 || sx >= src_width as f32 || sy >= src_height as f32 {
+                // No texel within reach (about half the canvas at 45°): only the fill shows.
+                *out = fill;
+                continue;
+            }
             let sample = bilinear(src, src_width, src_height, sx, sy);
             let uncovered = 1.0 - sample[3] / 255.0;
             let [r, g, b, a]: [f32; 4] =
@@ -177,15 +182,12 @@ fn bilinear_opaque(
     [mix(0), mix(1), mix(2), 255]
 }
 
-/// Premultiplied bilinear sample of straight-alpha pixels at (`x`, `y`); outside the image
-/// counts as transparent.
+/// Premultiplied bilinear sample of straight-alpha pixels at (`x`, `y`), which is within a
+/// pixel of the image; texels outside it count as transparent.
 #[inline]
 fn bilinear(src: &[[u8; 4]], width: usize, height: usize, x: f32, y: f32) -> [f32; 4] {
     let (x0, y0) = (floor(x), floor(y));
     let (fx, fy) = (x - x0, y - y0);
-    if x0 < -1.0 || y0 < -1.0 || x0 >= width as f32 || y0 >= height as f32 {
-        return [0.0; 4];
-    }
     let (x0, y0) = (x0 as isize, y0 as isize);
     let texel = |x: isize, y: isize| -> [f32; 4] {
         if x < 0 || y < 0 || x as usize >= width || y as usize >= height {
