@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use progimage_core::service::sha256_hex;
@@ -88,9 +88,7 @@ pub async fn require_tenant(
                 } else {
                     "an API key is required: Authorization: Bearer <key>"
                 };
-                return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
-                    .with_header(header::WWW_AUTHENTICATE, "Bearer")
-                    .into_response();
+                return ApiError::new("unauthorized", detail).into_response();
             }
         }
     } else {

@@ -117,7 +117,6 @@ pub fn respond(request: &HeaderMap, representation: Representation<'_>) -> Respo
             (StatusCode::PARTIAL_CONTENT, headers, Body::from(part)).into_response()
         }
         RangeRequest::Unsatisfiable => ApiError::new(
-            StatusCode::RANGE_NOT_SATISFIABLE,
             "range_not_satisfiable",
             format!("the range lies outside the {length} bytes of the body"),
         )

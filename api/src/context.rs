@@ -5,15 +5,16 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use progimage_core::db::{Repository, TaskRecord};
+use progimage_core::db::Repository;
 use progimage_core::engine::Engine;
-use progimage_core::format::ImageFormat;
+use progimage_core::jobs::JobService;
 use progimage_core::limits::Limits;
-use progimage_core::net::{HttpClient, UrlPolicy};
-use progimage_core::queue::{self, TaskHandler, TaskQueue};
-use progimage_core::service::{ImageService, ServiceError, ServiceOptions, plain_transform};
+use progimage_core::net::{FetchOptions, HttpClient, UrlPolicy};
+use progimage_core::processor::Processor;
+use progimage_core::queue::{self, Message, Queue};
+use progimage_core::service::{ImageService, ServiceOptions};
 use progimage_core::storage::Storage;
-use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -24,46 +25,12 @@ use crate::config::Config;
 #[derive(Clone)]
 pub struct AppContext {
     pub service: ImageService,
+    pub jobs: JobService,
     pub http: HttpClient,
     pub api_keys: Arc<ApiKeys>,
-    pub queue: TaskQueue,
+    pub queue: Arc<dyn Queue>,
     pub config: Arc<Config>,
     pub metrics: PrometheusHandle,
-    /// The webhook master secret (configured, or generated once and kept in the database).
-    pub webhook_master_secret: Arc<str>,
-}
-
-/// The queue task that makes an eager variant.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct EagerVariant {
-    pub tenant: String,
-    pub image_id: Uuid,
-    pub format: ImageFormat,
-}
-
-/// The task kind of [`EagerVariant`].
-pub const EAGER_VARIANT: &str = "variant";
-
-struct EagerVariants(ImageService);
-
-#[async_trait::async_trait]
-impl TaskHandler for EagerVariants {
-    async fn handle(&self, task: &TaskRecord) -> anyhow::Result<()> {
-        let eager: EagerVariant =
-            serde_json::from_str(&task.payload).context("Failed to read an eager variant task")?;
-        let image = match self.0.image(&eager.tenant, eager.image_id).await {
-            Ok(image) => image,
-            // Deleted since: nothing left to do.
-            Err(ServiceError::NotFound { .. }) => return Ok(()),
-            Err(error) => return Err(error.into()),
-        };
-        let variant = self.0.variant(&image, &plain_transform(eager.format), eager.format).await?;
-        tracing::info!(
-            image.id = %image.id, output.format = %eager.format, cache = variant.cache.as_str(),
-            "eager variant ready"
-        );
-        Ok(())
-    }
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every server in the
@@ -95,7 +62,9 @@ impl AppContext {
                  authentication as tenant \"default\""
             );
         }
-        let policy = UrlPolicy::parse(&config.allow_urls)
+        let policy: UrlPolicy = config
+            .allow_urls
+            .parse()
             .map_err(|error| anyhow::anyhow!("Failed to parse PROGIMAGE_ALLOW_URLS: {error}"))?;
         let limits = Limits {
             max_bytes: config.max_upload_bytes,
@@ -104,10 +73,12 @@ impl AppContext {
         };
         let http = HttpClient::new(
             policy,
-            config.max_upload_bytes,
-            Duration::from_secs(config.fetch_timeout_s),
+            FetchOptions {
+                max_bytes: config.max_upload_bytes,
+                timeout: Duration::from_secs(config.fetch_timeout_s),
+            },
         )
-        .map_err(|error| anyhow::anyhow!("Failed to build the HTTP client: {error}"))?;
+        .context("Failed to build the HTTP client")?;
 
         let repository = Repository::connect(&config.database_url())
             .await
@@ -137,22 +108,51 @@ impl AppContext {
                     .context("Failed to keep the webhook secret")?
             }
         };
-        let (queue, background) =
-            queue::start(repository, Arc::new(EagerVariants(service.clone())), workers, shutdown)
-                .await
-                .context("Failed to start the task queue")?;
+
+        let (queue, consumers) = queue::embedded::new(repository.clone());
+        let queue: Arc<dyn Queue> = Arc::new(queue);
+        let jobs = JobService::new(
+            service.clone(),
+            http.clone(),
+            queue.clone(),
+            webhook_master_secret.into(),
+            api_keys.enabled(),
+        );
+        let processor = Processor { images: service.clone(), jobs: jobs.clone() };
+        let redeliver = repository
+            .unfinished_items()
+            .await
+            .context("Failed to read unfinished job items")?
+            .into_iter()
+            .map(|(job_id, index, family)| Message::JobItem { job_id, index, family })
+            .collect();
+        let mut background = JoinSet::new();
+        let consumers = consumers
+            .start(Arc::new(processor), workers, redeliver, shutdown.clone())
+            .await
+            .context("Failed to start the in-process workers")?;
+        background.spawn(async move {
+            let _ = consumers.await;
+        });
+        {
+            let jobs = jobs.clone();
+            let shutdown = shutdown.clone();
+            background.spawn(async move { jobs.run_webhooks(shutdown).await });
+        }
+        let background =
+            tokio::spawn(async move { while background.join_next().await.is_some() {} });
         tracing::info!(
             storage = ?storage, workers, limits.max_bytes = limits.max_bytes,
             limits.max_pixels = limits.max_pixels, "ready to serve"
         );
         let context = AppContext {
             service,
+            jobs,
             http,
             api_keys: Arc::new(api_keys),
             queue,
             config: Arc::new(config),
             metrics: metrics_handle(),
-            webhook_master_secret: webhook_master_secret.into(),
         };
         Ok((context, background))
     }

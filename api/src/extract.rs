@@ -130,11 +130,11 @@ mod tests {
         let pairs = query_pairs(Some("w=300&ops=resize%7Crotate:90&bg=ff00ff")).unwrap();
         assert_eq!(pairs[1], ("ops".into(), "resize|rotate:90".into()));
         let error = query_pairs(Some("w=1&w=2")).unwrap_err();
-        assert_eq!(error.param.as_deref(), Some("w"));
+        assert_eq!(error.param(), Some("w"));
         let mut pairs = query_pairs(Some("limit=5&cursor=x&z=1")).unwrap();
         let [limit, cursor, missing] = take_params(&mut pairs, ["limit", "cursor", "nope"]);
         assert_eq!((limit.as_deref(), cursor.as_deref(), missing), (Some("5"), Some("x"), None));
-        assert_eq!(no_other_params(&pairs).unwrap_err().param.as_deref(), Some("z"));
+        assert_eq!(no_other_params(&pairs).unwrap_err().param(), Some("z"));
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 pub fn build_router(context: AppContext) -> Router {
     let v1 = Router::new()
         .merge(routes::images::router())
+        .merge(routes::jobs::router())
         .merge(routes::transform::router())
         .merge(routes::webhooks::router())
         .route_layer(middleware::from_fn_with_state(context.clone(), auth::require_tenant));
@@ -74,7 +75,7 @@ async fn problem_for_timeouts(request: Request, next: Next) -> Response {
     let is_bare_503 = response.status() == StatusCode::SERVICE_UNAVAILABLE
         && !response.headers().contains_key(header::CONTENT_TYPE);
     if is_bare_503 {
-        return ApiError::unavailable("the request took too long", 5).into_response();
+        return ApiError::new("unavailable", "the request took too long").into_response();
     }
     response
 }
@@ -84,11 +85,7 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this method is not allowed on this resource",
-    )
+    ApiError::new("method_not_allowed", "this method is not allowed on this resource")
 }
 
 /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish

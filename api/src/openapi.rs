@@ -2,8 +2,9 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::images::{ImagePage, ImageView};
+use crate::routes::images::ImagePage;
 use crate::routes::webhooks::WebhookSecret;
+use progimage_core::views::ImageView;
 
 #[derive(OpenApi)]
 #[openapi(

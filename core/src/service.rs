@@ -32,6 +32,8 @@ pub enum ServiceError {
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(transparent)]
+    Fetch(#[from] crate::net::FetchError),
+    #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
     Db(#[from] DbError),
@@ -214,6 +216,38 @@ impl ImageService {
             image.id = %id, image.format = %record.format, size_bytes = record.bytes,
             width = record.width, height = record.height, "image stored"
         );
+        Ok(record)
+    }
+
+    /// Stores an output the engine made (a job item's): no second decode, and when an
+    /// image with `upload.id` exists already (a redelivered item) it is returned as is.
+    pub async fn store_output(
+        &self,
+        tenant: &str,
+        encoded: Encoded,
+        upload: Upload,
+    ) -> Result<ImageRecord, ServiceError> {
+        let id = upload.id.unwrap_or_else(Uuid::now_v7);
+        if let Some(existing) = self.repository.get_image(tenant, id).await? {
+            return Ok(existing);
+        }
+        let record = ImageRecord {
+            id,
+            tenant: tenant.to_string(),
+            format: encoded.format,
+            width: encoded.width,
+            height: encoded.height,
+            bytes: encoded.bytes.len() as u64,
+            sha256: sha256_hex(&encoded.bytes),
+            filename: upload.filename,
+            created_at: db::now(),
+            source_image_id: upload.source_image_id,
+            job_id: upload.job_id,
+        };
+        self.storage
+            .put(&StorageKey::Original { image_id: id }, Bytes::from(encoded.bytes))
+            .await?;
+        self.repository.insert_image(&record).await?;
         Ok(record)
     }
 

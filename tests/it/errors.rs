@@ -8,7 +8,7 @@ async fn upload_checks_in_order() {
     let app = TestApp::spawn_with(TestOptions::default().arg("max-upload-bytes", "100000")).await;
     // 1. a content type we do not take
     assert_problem(
-        app.upload_raw(fixture("images/photo.jpg"), "text/plain").await,
+        app.upload_raw(fixture("images/wine.jpg"), "text/plain").await,
         415,
         "unsupported_media_type",
     )
@@ -28,7 +28,7 @@ async fn upload_checks_in_order() {
     )
     .await;
     assert_problem(
-        app.upload_raw(fixture("images/photo.jpg"), "image/png").await,
+        app.upload_raw(fixture("images/wine.jpg"), "image/png").await,
         415,
         "media_type_mismatch",
     )
@@ -84,7 +84,7 @@ async fn upload_checks_in_order() {
 async fn pixel_limit_is_configurable() {
     let app = TestApp::spawn_with(TestOptions::default().arg("max-pixels", "10000")).await;
     assert_problem(
-        app.upload_raw(fixture("images/photo.jpg"), "image/jpeg").await,
+        app.upload_raw(fixture("images/wine.jpg"), "image/jpeg").await,
         422,
         "image_too_large",
     )
@@ -148,7 +148,7 @@ async fn a_full_queue_answers_503_with_retry_after() {
     let app =
         TestApp::spawn_with(TestOptions::default().arg("workers", "1").arg("queue-depth", "0"))
             .await;
-    let id = app.upload_fixture("images/photo.jpg").await["id"].as_str().unwrap().to_string();
+    let id = app.upload_fixture("images/wine.jpg").await["id"].as_str().unwrap().to_string();
     let queries: Vec<String> = (0..6).map(|i| format!("w={}", 300 + i)).collect();
     let requests = queries.iter().map(|query| app.variant(&id, "avif", query));
     let responses = futures::future::join_all(requests).await;

@@ -14,7 +14,7 @@ async fn origin() -> SocketAddr {
     let router = axum::Router::new()
         .route(
             "/photos/sunny%20day.jpg",
-            get(|| async { ([(header::CONTENT_TYPE, "image/jpeg")], fixture("images/photo.jpg")) }),
+            get(|| async { ([(header::CONTENT_TYPE, "image/jpeg")], fixture("images/wine.jpg")) }),
         )
         .route(
             "/mislabelled",

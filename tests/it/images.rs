@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 #[tokio::test]
 async fn upload_raw_then_download_the_original_unchanged() {
     let app = TestApp::spawn().await;
-    let bytes = fixture("images/photo.jpg");
+    let bytes = fixture("images/wine.jpg");
     let response = app.upload_raw(bytes.clone(), "image/jpeg").await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let location = response.headers()["location"].to_str().unwrap().to_string();
@@ -48,8 +48,8 @@ async fn upload_raw_then_download_the_original_unchanged() {
 #[tokio::test]
 async fn conditional_and_range_requests() {
     let app = TestApp::spawn().await;
-    let bytes = fixture("images/photo.jpg");
-    let image = app.upload_fixture("images/photo.jpg").await;
+    let bytes = fixture("images/wine.jpg");
+    let image = app.upload_fixture("images/wine.jpg").await;
     let path = image["url"].as_str().unwrap();
     let etag = format!("\"{}\"", image["sha256"].as_str().unwrap());
 
@@ -161,7 +161,7 @@ async fn filenames_come_from_the_query_or_the_disposition() {
         .request(Method::POST, "/v1/images?filename=holiday.JPG")
         .header("content-type", "image/jpeg")
         .header("content-disposition", "attachment; filename=\"ignored.jpg\"")
-        .body(fixture("images/photo.jpg"))
+        .body(fixture("images/wine.jpg"))
         .send()
         .await
         .unwrap();
@@ -183,7 +183,7 @@ async fn filenames_come_from_the_query_or_the_disposition() {
     let lying = app
         .request(Method::POST, "/v1/images?filename=pic.png")
         .header("content-type", "application/octet-stream")
-        .body(fixture("images/photo.jpg"))
+        .body(fixture("images/wine.jpg"))
         .send()
         .await
         .unwrap();
@@ -193,7 +193,7 @@ async fn filenames_come_from_the_query_or_the_disposition() {
     let disagree = app
         .request(Method::POST, "/v1/images?filename=pic.png")
         .header("content-type", "image/jpeg")
-        .body(fixture("images/photo.jpg"))
+        .body(fixture("images/wine.jpg"))
         .send()
         .await
         .unwrap();
@@ -203,7 +203,7 @@ async fn filenames_come_from_the_query_or_the_disposition() {
     let unknown = app
         .request(Method::POST, "/v1/images?filename=notes.xyz")
         .header("content-type", "image/jpeg")
-        .body(fixture("images/photo.jpg"))
+        .body(fixture("images/wine.jpg"))
         .send()
         .await
         .unwrap();
@@ -222,7 +222,7 @@ async fn multipart_uploads_report_each_part() {
         }
     };
     let form = reqwest::multipart::Form::new()
-        .part("file", part("images/photo.jpg", Some("image/jpeg")))
+        .part("file", part("images/wine.jpg", Some("image/jpeg")))
         .part("file", part("images/sample.png", None));
     let response = app.request(Method::POST, "/v1/images").multipart(form).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -230,14 +230,14 @@ async fn multipart_uploads_report_each_part() {
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["image"]["format"], "jpeg");
-    assert_eq!(items[0]["image"]["filename"], "photo.jpg");
+    assert_eq!(items[0]["image"]["filename"], "wine.jpg");
     assert_eq!(items[1]["image"]["format"], "png");
     assert_eq!(items[1]["error"], Value::Null);
 
     let form = reqwest::multipart::Form::new()
         .part("file", part("images/sample.gif", Some("image/gif")))
         .part("file", part("hostile/not-an-image.txt", None))
-        .part("file", part("images/photo.jpg", Some("image/png")));
+        .part("file", part("images/wine.jpg", Some("image/png")));
     let response = app.request(Method::POST, "/v1/images").multipart(form).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::MULTI_STATUS);
     let body: Value = response.json().await.unwrap();
@@ -260,7 +260,7 @@ async fn eager_variants_are_made_in_the_background() {
     let response = app
         .request(Method::POST, "/v1/images?eager=webp,png")
         .header("content-type", "image/jpeg")
-        .body(fixture("images/photo.jpg"))
+        .body(fixture("images/wine.jpg"))
         .send()
         .await
         .unwrap();
@@ -283,7 +283,7 @@ async fn eager_variants_are_made_in_the_background() {
     let refused = app
         .request(Method::POST, "/v1/images?eager=webp,heic")
         .header("content-type", "image/jpeg")
-        .body(fixture("images/photo.jpg"))
+        .body(fixture("images/wine.jpg"))
         .send()
         .await
         .unwrap();

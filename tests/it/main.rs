@@ -5,6 +5,7 @@ mod errors;
 mod fetch;
 mod formats;
 mod images;
+mod jobs;
 mod operations;
 mod restart;
 mod transform;

@@ -7,7 +7,7 @@ use progimage_tests::{TestApp, assert_problem};
 async fn setup() -> (TestApp, String, String) {
     let app = TestApp::spawn().await;
     let png = app.upload_fixture("images/sample.png").await["id"].as_str().unwrap().to_string();
-    let photo = app.upload_fixture("images/photo.jpg").await["id"].as_str().unwrap().to_string();
+    let photo = app.upload_fixture("images/wine.jpg").await["id"].as_str().unwrap().to_string();
     (app, png, photo)
 }
 

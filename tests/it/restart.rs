@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 #[tokio::test]
 async fn images_and_variants_survive_a_restart() {
     let app = TestApp::spawn().await;
-    let image = app.upload_fixture("images/photo.jpg").await;
+    let image = app.upload_fixture("images/wine.jpg").await;
     let id = image["id"].as_str().unwrap().to_string();
     let variant = app.variant(&id, "webp", "w=64").await.bytes().await.unwrap();
     let data_dir = app.stop().await;

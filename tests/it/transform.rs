@@ -10,7 +10,7 @@ async fn raw_bodies_are_transformed_and_not_stored() {
     let response = app
         .request(Method::POST, "/v1/transform?format=webp&w=100&grayscale=true")
         .header("content-type", "image/jpeg")
-        .body(fixture("images/photo.jpg"))
+        .body(fixture("images/wine.jpg"))
         .send()
         .await
         .unwrap();
@@ -35,7 +35,7 @@ async fn raw_bodies_are_transformed_and_not_stored() {
     let mismatch = app
         .request(Method::POST, "/v1/transform?format=png")
         .header("content-type", "image/png")
-        .body(fixture("images/photo.jpg"))
+        .body(fixture("images/wine.jpg"))
         .send()
         .await
         .unwrap();
@@ -53,7 +53,7 @@ async fn raw_bodies_are_transformed_and_not_stored() {
 #[tokio::test]
 async fn json_requests_name_a_stored_image_or_a_url() {
     let app = TestApp::spawn_with(TestOptions::default()).await;
-    let id = app.upload_fixture("images/photo.jpg").await["id"].as_str().unwrap().to_string();
+    let id = app.upload_fixture("images/wine.jpg").await["id"].as_str().unwrap().to_string();
     let response = app
         .request(Method::POST, "/v1/transform")
         .json(&json!({

@@ -10,7 +10,7 @@ fn cache(response: &reqwest::Response) -> String {
 #[tokio::test]
 async fn a_variant_is_made_once_then_served_from_storage() {
     let app = TestApp::spawn().await;
-    let image = app.upload_fixture("images/photo.jpg").await;
+    let image = app.upload_fixture("images/wine.jpg").await;
     let id = image["id"].as_str().unwrap();
 
     let first = app.variant(id, "png", "").await;
@@ -47,7 +47,7 @@ async fn a_variant_is_made_once_then_served_from_storage() {
 #[tokio::test]
 async fn head_makes_a_missing_variant() {
     let app = TestApp::spawn().await;
-    let id = app.upload_fixture("images/photo.jpg").await["id"].as_str().unwrap().to_string();
+    let id = app.upload_fixture("images/wine.jpg").await["id"].as_str().unwrap().to_string();
     let head =
         app.request(Method::HEAD, &format!("/v1/images/{id}.webp?w=50")).send().await.unwrap();
     assert_eq!(head.status(), StatusCode::OK);
@@ -58,7 +58,7 @@ async fn head_makes_a_missing_variant() {
 #[tokio::test]
 async fn equivalent_spellings_share_one_variant() {
     let app = TestApp::spawn().await;
-    let id = app.upload_fixture("images/photo.jpg").await["id"].as_str().unwrap().to_string();
+    let id = app.upload_fixture("images/wine.jpg").await["id"].as_str().unwrap().to_string();
     assert_eq!(cache(&app.variant(&id, "webp", "w=100").await), "miss");
     for query in [
         "ops=resize:width=100",
@@ -75,7 +75,7 @@ async fn equivalent_spellings_share_one_variant() {
 #[tokio::test]
 async fn concurrent_requests_make_a_variant_once() {
     let app = TestApp::spawn().await;
-    let id = app.upload_fixture("images/photo.jpg").await["id"].as_str().unwrap().to_string();
+    let id = app.upload_fixture("images/wine.jpg").await["id"].as_str().unwrap().to_string();
     let requests = (0..8).map(|_| app.variant(&id, "avif", "w=200"));
     let responses = futures::future::join_all(requests).await;
     let mut statuses: Vec<String> = responses.iter().map(cache).collect();

@@ -6,17 +6,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use base64::Engine as _;
-use progimage_core::db::{ImageRecord, format_time};
+use progimage_core::db::ImageRecord;
 use progimage_core::format::ImageFormat;
+use progimage_core::queue::{Family, Message};
 use progimage_core::service::{ServiceError, Upload};
 use progimage_core::spec::Transform;
+use progimage_core::views::ImageView;
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::Tenant;
 use crate::conditional::{self, Representation};
-use crate::context::{AppContext, EAGER_VARIANT, EagerVariant};
+use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::extract::{
     check_content_length, disposition_filename, json_object, media_type, no_other_params,
@@ -32,42 +34,6 @@ pub fn router() -> Router<AppContext> {
         .route("/v1/images", get(list).post(upload))
         .route("/v1/images/{file}", get(download).delete(delete))
         .route("/v1/images/{id}/metadata", get(metadata))
-}
-
-/// An image as the API shows it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ImageView {
-    pub id: Uuid,
-    pub url: String,
-    pub format: &'static str,
-    pub content_type: &'static str,
-    pub width: u32,
-    pub height: u32,
-    pub bytes: u64,
-    pub sha256: String,
-    pub filename: Option<String>,
-    pub created_at: String,
-    pub source_image_id: Option<Uuid>,
-    pub job_id: Option<Uuid>,
-}
-
-impl From<&ImageRecord> for ImageView {
-    fn from(image: &ImageRecord) -> ImageView {
-        ImageView {
-            id: image.id,
-            url: format!("/v1/images/{}", image.id),
-            format: image.format.name(),
-            content_type: image.format.content_type(),
-            width: image.width,
-            height: image.height,
-            bytes: image.bytes,
-            sha256: image.sha256.clone(),
-            filename: image.filename.clone(),
-            created_at: format_time(image.created_at),
-            source_image_id: image.source_image_id,
-            job_id: image.job_id,
-        }
-    }
 }
 
 /// A page of images.
@@ -152,7 +118,7 @@ async fn upload(
     let headers = request.headers().clone();
     let media_type = media_type(&headers);
 
-    let response = match media_type.as_str() {
+    let image = match media_type.as_str() {
         "multipart/form-data" => {
             check_content_length(&headers, limit)?;
             let multipart = axum::extract::Multipart::from_request(request, &())
@@ -180,7 +146,7 @@ async fn upload(
             };
             let fetched = context.http.fetch(&url).await.map_err(|error| {
                 let mut error = ApiError::from(error);
-                if error.param.is_none() && error.status == StatusCode::BAD_REQUEST {
+                if error.param().is_none() && error.status() == StatusCode::BAD_REQUEST {
                     error = error.with_param("url");
                 }
                 error
@@ -190,7 +156,7 @@ async fn upload(
                 .service
                 .ingest(&tenant, fetched.bytes, Upload { filename, ..Upload::default() })
                 .await?;
-            created(&image)
+            image
         }
         _ => {
             let filename = filename_param.or_else(|| disposition_filename(&headers));
@@ -200,29 +166,28 @@ async fn upload(
                 .service
                 .ingest(&tenant, bytes, Upload { declared, filename, ..Upload::default() })
                 .await?;
-            created(&image)
+            image
         }
     };
-    if let Some(id) = created_id(&response) {
-        queue_eager(&context, &tenant, id, &eager_formats).await?;
-    }
-    Ok(response)
-}
-
-fn created_id(response: &Response) -> Option<Uuid> {
-    let location = response.headers().get(header::LOCATION)?.to_str().ok()?;
-    Uuid::parse_str(location.rsplit('/').next()?).ok()
+    queue_eager(&context, &tenant, &image, &eager_formats).await?;
+    Ok(created(&image))
 }
 
 async fn queue_eager(
     context: &AppContext,
     tenant: &str,
-    image_id: Uuid,
+    image: &ImageRecord,
     formats: &[ImageFormat],
 ) -> Result<(), ApiError> {
+    let (image_id, source_format) = (image.id, image.format);
     for &format in formats {
-        let task = EagerVariant { tenant: tenant.to_string(), image_id, format };
-        context.queue.enqueue(EAGER_VARIANT, &task).await?;
+        let message = Message::Variant {
+            tenant: tenant.to_string(),
+            image_id,
+            format,
+            family: Family::of(Some(source_format), Some(format)),
+        };
+        context.queue.publish(&message).await?;
     }
     Ok(())
 }
@@ -296,10 +261,10 @@ async fn upload_multipart(
         };
         match outcome {
             Ok(image) => {
-                queue_eager(context, tenant, image.id, eager_formats).await?;
+                queue_eager(context, tenant, &image, eager_formats).await?;
                 items.push(serde_json::json!({"image": ImageView::from(&image), "error": null}));
             }
-            Err(error) if error.status.is_server_error() => return Err(error),
+            Err(error) if error.status().is_server_error() => return Err(error),
             Err(error) => {
                 any_failed = true;
                 items.push(serde_json::json!({"image": null, "error": error.to_problem()}));
@@ -388,7 +353,6 @@ async fn download(
     };
     let format = ImageFormat::from_name(extension).ok_or_else(|| {
         ApiError::new(
-            StatusCode::NOT_FOUND,
             "unsupported_format",
             format!("{extension:?} is not a format this service offers"),
         )
@@ -419,8 +383,8 @@ async fn download(
 /// is the parameter at fault.
 pub fn ops_param(error: ServiceError, pairs: &[(String, String)]) -> ApiError {
     let mut error = ApiError::from(error);
-    if error.status == StatusCode::BAD_REQUEST && pairs.iter().any(|(key, _)| key == "ops") {
-        error.param = Some("ops".into());
+    if error.status() == StatusCode::BAD_REQUEST && pairs.iter().any(|(key, _)| key == "ops") {
+        error = error.with_param("ops");
     }
     error
 }

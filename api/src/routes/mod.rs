@@ -2,5 +2,6 @@
 
 pub mod health;
 pub mod images;
+pub mod jobs;
 pub mod transform;
 pub mod webhooks;

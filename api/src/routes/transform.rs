@@ -7,7 +7,6 @@ use axum::routing::post;
 use axum::{Extension, Router};
 use progimage_core::format::ImageFormat;
 use progimage_core::imaging::Encoded;
-use progimage_core::service::Upload;
 use progimage_core::spec::{OutputSettings, Pipeline, Transform};
 use serde_json::Value;
 
@@ -47,9 +46,10 @@ async fn transform(
     let media_type = media_type(&headers);
     let limit = context.service.limits().max_bytes;
     let encoded = if media_type == "application/json" {
-        no_other_params(&query_pairs(query.as_deref())?)?;
         let body = read_body(&headers, request.into_body(), 1024 * 1024).await?;
         let object = json_object(&body)?;
+        // The JSON form carries everything in the body.
+        no_other_params(&query_pairs(query.as_deref())?)?;
         only_keys(&object, &JSON_KEYS, "")?;
         let pipeline = match object.get("operations") {
             None | Some(Value::Null) => Pipeline::default(),
@@ -60,7 +60,7 @@ async fn transform(
             (Some(Value::String(url)), None) => {
                 let fetched = context.http.fetch(url).await.map_err(|error| {
                     let error = ApiError::from(error);
-                    if error.status == StatusCode::BAD_REQUEST {
+                    if error.status() == StatusCode::BAD_REQUEST {
                         error.with_param("url")
                     } else {
                         error
@@ -111,11 +111,10 @@ async fn transform(
                 ))
             })?)
         };
-        let upload = Upload { declared, ..Upload::default() };
         let bytes = read_body(&headers, request.into_body(), limit).await?;
         context
             .service
-            .transform_bytes(&tenant, bytes, upload.declared, &transform)
+            .transform_bytes(&tenant, bytes, declared, &transform)
             .await
             .map_err(|error| ops_param(error, &pairs))?
     };

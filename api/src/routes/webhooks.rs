@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use progimage_core::signature::tenant_secret;
 use serde::Serialize;
 
 use crate::auth::Tenant;
@@ -26,10 +25,5 @@ async fn webhook_secret(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
 ) -> Json<WebhookSecret> {
-    let secret = if context.api_keys.enabled() {
-        tenant_secret(&context.webhook_master_secret, &tenant)
-    } else {
-        context.webhook_master_secret.to_string()
-    };
-    Json(WebhookSecret { secret })
+    Json(WebhookSecret { secret: context.jobs.webhook_secret(&tenant) })
 }

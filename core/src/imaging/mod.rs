@@ -2,15 +2,29 @@
 //!
 //! Nothing here does IO or knows about tokio; callers run it on blocking threads.
 
+mod avif;
+mod decode;
+mod encode;
+pub mod jpeg;
+mod metadata;
+pub mod ops;
 pub mod raster;
+mod svg;
+mod trace;
 
 use std::collections::HashMap;
+use std::io::Cursor;
 
+use image::{ImageDecoder, ImageReader};
 use uuid::Uuid;
 
-use crate::format::ImageFormat;
+pub use self::decode::decode_jpeg;
+use self::metadata::Embedded;
+use self::raster::Raster;
+pub use self::svg::sanitize_svg;
+use crate::format::{ImageFormat, Sniffed};
 use crate::limits::Limits;
-use crate::spec::Transform;
+use crate::spec::{Fit, Mask, Resize, Step, Transform};
 
 /// What a header says about an image, before any pixel is decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,3 +68,250 @@ pub enum ImagingError {
     #[error("{message}")]
     Step { param: String, message: String },
 }
+
+/// Reads the header: format, displayed size and frame count, judged against the pixel limit.
+/// No pixel is decoded (an SVG is parsed, not rendered).
+pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, ImagingError> {
+    let format = match crate::format::sniff(bytes) {
+        Sniffed::Known(format) => format,
+        Sniffed::Unsupported(name) => {
+            return Err(ImagingError::Unsupported(format!("{name} images are not supported")));
+        }
+        Sniffed::Unknown if bytes.is_empty() => {
+            return Err(ImagingError::Invalid("the image is empty".into()));
+        }
+        Sniffed::Unknown => {
+            return Err(ImagingError::Invalid("the bytes are not a recognisable image".into()));
+        }
+    };
+    let malformed =
+        |e: metadata::Malformed| ImagingError::Invalid(format!("bad {format}: {}", e.0));
+    let (width, height, frames) = match format {
+        ImageFormat::Jpeg => from_header(metadata::jpeg_header(bytes).map_err(malformed)?),
+        ImageFormat::Png => from_header(metadata::png_header(bytes).map_err(malformed)?),
+        ImageFormat::Webp => from_header(metadata::webp_header(bytes).map_err(malformed)?),
+        ImageFormat::Gif => {
+            let layout = metadata::gif_layout(bytes).map_err(malformed)?;
+            (layout.width, layout.height, layout.frames)
+        }
+        ImageFormat::Tiff | ImageFormat::Bmp => {
+            let (width, height, orientation) = image_crate_header(bytes, format, limits)?;
+            let frames = if format == ImageFormat::Tiff { metadata::tiff_pages(bytes) } else { 1 };
+            from_header(metadata::Header { width, height, frames, orientation })
+        }
+        ImageFormat::Avif => {
+            let (width, height) = avif::avif_size(bytes)?;
+            (width, height, 1)
+        }
+        ImageFormat::Svg => {
+            let (width, height) = svg::intrinsic_size(&svg::parse(bytes, limits)?);
+            (width, height, 1)
+        }
+    };
+    if width == 0 || height == 0 {
+        return Err(ImagingError::Invalid(format!("the {format} image has no pixels")));
+    }
+    if !limits.input_fits(width, height) {
+        return Err(ImagingError::TooLarge(format!(
+            "{width}x{height} is over the limit of {} pixels",
+            limits.max_pixels
+        )));
+    }
+    Ok(ImageInfo { format, width, height, frames })
+}
+
+fn from_header(header: metadata::Header) -> (u32, u32, u32) {
+    let (width, height) = header.displayed_size();
+    (width, height, header.frames)
+}
+
+/// TIFF and BMP headers through the `image` crate, which reads only the header here.
+fn image_crate_header(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: &Limits,
+) -> Result<(u32, u32, u8), ImagingError> {
+    let image_format = if format == ImageFormat::Tiff {
+        image::ImageFormat::Tiff
+    } else {
+        image::ImageFormat::Bmp
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
+    reader.limits(decode::image_limits(limits));
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| ImagingError::Invalid(format!("bad {format} header: {e}")))?;
+    let (width, height) = decoder.dimensions();
+    let orientation = decoder.orientation().map_or(1, image::metadata::Orientation::to_exif);
+    Ok((width, height, orientation))
+}
+
+/// [`probe`], then decodes the whole image to prove the bytes are sound: truncated or
+/// corrupted files are [`ImagingError::Invalid`].
+pub fn verify(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, ImagingError> {
+    let info = probe(bytes, limits)?;
+    let complete = match info.format {
+        // Decoders fill a truncated JPEG scan with grey: judge the structure.
+        ImageFormat::Jpeg => metadata::jpeg_complete(bytes),
+        ImageFormat::Png => metadata::png_complete(bytes),
+        ImageFormat::Webp => metadata::webp_complete(bytes),
+        ImageFormat::Gif => metadata::gif_layout(bytes).is_ok_and(|layout| layout.complete),
+        // TIFF, BMP and AVIF decoders fail on missing data; SVG was parsed whole by probe.
+        ImageFormat::Tiff | ImageFormat::Bmp | ImageFormat::Avif | ImageFormat::Svg => true,
+    };
+    if !complete {
+        return Err(ImagingError::Invalid(format!("the {} image is truncated", info.format)));
+    }
+    if info.format != ImageFormat::Svg {
+        decode_probed(bytes, &info, limits)?;
+    }
+    Ok(info)
+}
+
+/// Decodes any supported image to an upright sRGB raster (first frame or page; SVG rendered
+/// at its intrinsic size).
+pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Raster, ImagingError> {
+    let info = probe(bytes, limits)?;
+    decode_probed(bytes, &info, limits)
+}
+
+fn decode_probed(bytes: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Raster, ImagingError> {
+    match info.format {
+        ImageFormat::Jpeg => decode_jpeg(bytes, None),
+        ImageFormat::Avif => avif::decode_avif(bytes, limits),
+        ImageFormat::Svg => svg::render(&svg::parse(bytes, limits)?, info.width, info.height),
+        format => decode::decode_with_image(bytes, format, limits),
+    }
+}
+
+/// Makes one variant: decode, apply the pipeline's steps, encode in the output format (the
+/// source's when none is set).
+pub fn process(
+    bytes: &[u8],
+    transform: &Transform,
+    masks: &MaskImages,
+    limits: &Limits,
+) -> Result<Encoded, ImagingError> {
+    let info = probe(bytes, limits)?;
+    let format = transform.output.format.unwrap_or(info.format);
+    let steps = &transform.pipeline.steps;
+    if info.format == ImageFormat::Svg && format == ImageFormat::Svg && steps.is_empty() {
+        let bytes = sanitize_svg(bytes)?;
+        return Ok(Encoded { bytes, format, width: info.width, height: info.height });
+    }
+    // After a shrink-on-load decode the leading resize is re-aimed at the size it would
+    // have produced from the full image, so outputs do not depend on the decode scale.
+    let mut leading_resize = None;
+    let mut raster = match (info.format, steps.first()) {
+        // A vector has no native resolution: render it at the size the resize asks for.
+        (ImageFormat::Svg, Some(Step::Resize(resize))) => {
+            let (width, height) = svg_render_size((info.width, info.height), resize);
+            if !limits.output_fits(width, height) {
+                return Err(too_large(width, height, limits));
+            }
+            svg::render(&svg::parse(bytes, limits)?, width, height)?
+        }
+        (ImageFormat::Jpeg, Some(Step::Resize(resize))) => {
+            let raster = decode_jpeg(bytes, Some(shrink_target(&info, resize)))?;
+            if (raster.width, raster.height) != (info.width, info.height) {
+                let (width, height) =
+                    ops::resize_plan(info.width, info.height, resize, false).output_size();
+                leading_resize = Some(Step::Resize(Resize {
+                    width: Some(width),
+                    height: Some(height),
+                    fit: if resize.fit == Fit::Cover { Fit::Cover } else { Fit::Fill },
+                    gravity: resize.gravity,
+                    enlarge: Some(true),
+                }));
+            }
+            raster
+        }
+        _ => decode_probed(bytes, &info, limits)?,
+    };
+    let mut mask_rasters = HashMap::new();
+    for step in steps {
+        if let Step::Mask(Mask::Image(id)) = step {
+            let mask = masks.get(id).ok_or(ImagingError::MaskNotFound(*id))?;
+            mask_rasters.insert(*id, decode(mask, limits)?);
+        }
+    }
+    let context = ops::StepContext {
+        limits,
+        background: transform.output.background,
+        output_has_alpha: format.has_alpha(),
+        masks: &mask_rasters,
+        enlarge_default: info.format == ImageFormat::Svg,
+    };
+    for (index, step) in steps.iter().enumerate() {
+        let step = if index == 0 { leading_resize.as_ref().unwrap_or(step) } else { step };
+        raster = ops::apply(raster, step, &context)?;
+    }
+    if !limits.output_fits(raster.width, raster.height) {
+        return Err(too_large(raster.width, raster.height, limits));
+    }
+    let metadata =
+        if transform.output.strip { Embedded::default() } else { embedded(bytes, info.format) };
+    let bytes = encode::encode(&raster, format, &transform.output, &metadata)?;
+    Ok(Encoded { bytes, format, width: raster.width, height: raster.height })
+}
+
+/// The smallest decoded size a leading resize can start from without losing detail: the
+/// scaled size before any cover crop. Resampling from at least this size keeps the
+/// result as sharp as from the full image.
+fn shrink_target(info: &ImageInfo, resize: &Resize) -> (u32, u32) {
+    let plan = ops::resize_plan(info.width, info.height, resize, false);
+    (plan.width.min(info.width), plan.height.min(info.height))
+}
+
+fn too_large(width: u32, height: u32, limits: &Limits) -> ImagingError {
+    ImagingError::TooLarge(format!(
+        "{width}x{height} is over the output limits ({} px a side, {} pixels)",
+        limits.max_side, limits.max_pixels
+    ))
+}
+
+/// The size to render an SVG at so that a leading resize needs no resampling: the resize's
+/// scale per axis (`enlarge` defaulting to true for a vector).
+fn svg_render_size((width, height): (u32, u32), resize: &Resize) -> (u32, u32) {
+    let (sw, sh) = (f64::from(width), f64::from(height));
+    let (x, y) = match (resize.width, resize.height) {
+        (Some(w), None) => (f64::from(w) / sw, f64::from(w) / sw),
+        (None, Some(h)) => (f64::from(h) / sh, f64::from(h) / sh),
+        (Some(w), Some(h)) => {
+            let (x, y) = (f64::from(w) / sw, f64::from(h) / sh);
+            match resize.fit {
+                Fit::Contain => (x.min(y), x.min(y)),
+                Fit::Cover => (x.max(y), x.max(y)),
+                Fit::Fill => (x, y),
+            }
+        }
+        (None, None) => (1.0, 1.0),
+    };
+    let (x, y) = if resize.enlarge.unwrap_or(true) { (x, y) } else { (x.min(1.0), y.min(1.0)) };
+    let side = |v: f64| (v.round().clamp(1.0, f64::from(u32::MAX))) as u32;
+    (side(sw * x), side(sh * y))
+}
+
+/// The EXIF and XMP a `strip=false` output carries over, orientation reset to 1.
+fn embedded(bytes: &[u8], format: ImageFormat) -> Embedded {
+    match format {
+        ImageFormat::Jpeg => metadata::jpeg_metadata(bytes).0,
+        ImageFormat::Webp => metadata::webp_metadata(bytes),
+        ImageFormat::Png => {
+            let reader = ImageReader::with_format(Cursor::new(bytes), image::ImageFormat::Png);
+            let Ok(mut decoder) = reader.into_decoder() else { return Embedded::default() };
+            let exif = decoder.exif_metadata().ok().flatten();
+            let xmp = decoder.xmp_metadata().ok().flatten();
+            Embedded { exif: exif.map(|exif| metadata::exif_upright(&exif)), xmp }
+        }
+        // Their containers' metadata is not carried (see `encode`).
+        ImageFormat::Gif
+        | ImageFormat::Tiff
+        | ImageFormat::Bmp
+        | ImageFormat::Avif
+        | ImageFormat::Svg => Embedded::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

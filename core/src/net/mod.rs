@@ -1,8 +1,9 @@
 //! Outbound HTTP under the SSRF rules of API.md "Limits and safety": fetching `url`
 //! sources and posting webhooks.
 //!
-//! The guard ([`UrlPolicy`], [`is_globally_reachable`]) decides which URLs and addresses may be reached; [`HttpClient`] makes the
-//! connections, only ever to addresses the guard has checked.
+//! The guard ([`UrlPolicy`], [`is_globally_reachable`]) decides which URLs and addresses may
+//! be reached; [`HttpClient`] makes the connections, only ever to addresses the guard has
+//! checked.
 
 mod client;
 mod guard;

@@ -22,23 +22,40 @@ pub const MAX_ATTEMPTS: u32 = 5;
 /// The task kind of queue messages in the tasks table.
 const KIND: &str = "message";
 
+/// What travels on the in-process channel.
+#[derive(Debug)]
+enum Delivery {
+    /// A row of the tasks table (durable on its own).
+    Task(Uuid),
+    /// A message whose state is durable elsewhere (a job item's row), re-delivered from
+    /// there at start-up.
+    Direct(Message),
+}
+
 /// The producer side: cheap to clone.
 #[derive(Clone, Debug)]
 pub struct EmbeddedQueue {
     repository: Repository,
-    sender: mpsc::UnboundedSender<Uuid>,
+    sender: mpsc::UnboundedSender<Delivery>,
 }
 
 #[async_trait::async_trait]
 impl Queue for EmbeddedQueue {
-    /// Commits a task row, then delivers it.
+    /// Job items are durable as job rows already, so they go straight to a consumer;
+    /// anything else commits a task row first.
     async fn publish(&self, message: &Message) -> Result<(), QueueError> {
-        let id = Uuid::now_v7();
-        let payload = serde_json::to_string(message)
-            .map_err(|error| DbError::Corrupt(format!("task payload: {error}")))?;
-        self.repository.insert_task(id, KIND, &payload).await?;
-        // A closed channel means shutdown: the row stays queued for the next start.
-        let _ = self.sender.send(id);
+        let delivery = match message {
+            Message::JobItem { .. } => Delivery::Direct(message.clone()),
+            Message::Variant { .. } => {
+                let id = Uuid::now_v7();
+                let payload = serde_json::to_string(message)
+                    .map_err(|error| DbError::Corrupt(format!("task payload: {error}")))?;
+                self.repository.insert_task(id, KIND, &payload).await?;
+                Delivery::Task(id)
+            }
+        };
+        // A closed channel means shutdown: the state stays queued for the next start.
+        let _ = self.sender.send(delivery);
         Ok(())
     }
 
@@ -47,43 +64,94 @@ impl Queue for EmbeddedQueue {
     }
 }
 
-/// Starts `concurrency` consumers, re-delivers unfinished rows, and returns the producer
-/// with the consumers' join handle (it ends when `shutdown` is cancelled and in-flight
-/// tasks have finished).
-pub async fn start(
+/// The consumer side, before it starts.
+pub struct Consumers {
     repository: Repository,
-    handler: Arc<dyn MessageHandler>,
-    concurrency: usize,
-    shutdown: CancellationToken,
-) -> Result<(EmbeddedQueue, tokio::task::JoinHandle<()>), DbError> {
+    sender: mpsc::UnboundedSender<Delivery>,
+    receiver: mpsc::UnboundedReceiver<Delivery>,
+}
+
+/// A queue whose consumers start later (their handler needs the queue to exist).
+pub fn new(repository: Repository) -> (EmbeddedQueue, Consumers) {
     let (sender, receiver) = mpsc::unbounded_channel();
-    let pending = repository.pending_tasks().await?;
-    if !pending.is_empty() {
-        tracing::info!(count = pending.len(), "re-queueing unfinished tasks");
+    let queue = EmbeddedQueue { repository: repository.clone(), sender: sender.clone() };
+    (queue, Consumers { repository, sender, receiver })
+}
+
+impl Consumers {
+    /// Re-delivers unfinished task rows and `redeliver` (messages whose state says they are
+    /// unfinished), then runs `concurrency` consumers until `shutdown`; the handle ends
+    /// once in-flight messages have been handled.
+    pub async fn start(
+        self,
+        handler: Arc<dyn MessageHandler>,
+        concurrency: usize,
+        redeliver: Vec<Message>,
+        shutdown: CancellationToken,
+    ) -> Result<tokio::task::JoinHandle<()>, DbError> {
+        let Consumers { repository, sender, receiver } = self;
+        let pending = repository.pending_tasks().await?;
+        if !pending.is_empty() || !redeliver.is_empty() {
+            tracing::info!(
+                tasks = pending.len(),
+                messages = redeliver.len(),
+                "re-queueing unfinished work"
+            );
+        }
+        for id in pending {
+            let _ = sender.send(Delivery::Task(id));
+        }
+        for message in redeliver {
+            let _ = sender.send(Delivery::Direct(message));
+        }
+        let receiver = Arc::new(Mutex::new(receiver));
+        let mut consumers = JoinSet::new();
+        for _ in 0..concurrency.max(1) {
+            let receiver = receiver.clone();
+            let repository = repository.clone();
+            let handler = handler.clone();
+            let shutdown = shutdown.clone();
+            consumers.spawn(async move {
+                loop {
+                    let next = tokio::select! {
+                        _ = shutdown.cancelled() => None,
+                        delivery = async { receiver.lock().await.recv().await } => delivery,
+                    };
+                    match next {
+                        Some(Delivery::Task(id)) => {
+                            run_task(&repository, handler.as_ref(), id).await
+                        }
+                        Some(Delivery::Direct(message)) => {
+                            run_direct(handler.as_ref(), &message).await
+                        }
+                        None => break,
+                    }
+                }
+            });
+        }
+        Ok(tokio::spawn(async move { while consumers.join_next().await.is_some() {} }))
     }
-    for id in pending {
-        let _ = sender.send(id);
-    }
-    let receiver = Arc::new(Mutex::new(receiver));
-    let mut consumers = JoinSet::new();
-    for _ in 0..concurrency.max(1) {
-        let receiver = receiver.clone();
-        let repository = repository.clone();
-        let handler = handler.clone();
-        let shutdown = shutdown.clone();
-        consumers.spawn(async move {
-            loop {
-                let next = tokio::select! {
-                    _ = shutdown.cancelled() => None,
-                    id = async { receiver.lock().await.recv().await } => id,
-                };
-                let Some(id) = next else { break };
-                run_task(&repository, handler.as_ref(), id).await;
+}
+
+/// Backoff before attempt `attempt + 1`.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250 << attempt.min(6))
+}
+
+async fn run_direct(handler: &dyn MessageHandler, message: &Message) {
+    for attempt in 1..=MAX_ATTEMPTS {
+        match handler.handle(message).await {
+            Ok(()) => return,
+            Err(HandleError::Retry(error)) if attempt < MAX_ATTEMPTS => {
+                tracing::info!(attempt, error = %format!("{error:#}"), "message failed; retrying");
+                tokio::time::sleep(backoff(attempt)).await;
             }
-        });
+            Err(error) => {
+                tracing::warn!(%error, ?message, "message failed for good");
+                return;
+            }
+        }
     }
-    let join = tokio::spawn(async move { while consumers.join_next().await.is_some() {} });
-    Ok((EmbeddedQueue { repository, sender }, join))
 }
 
 async fn run_task(repository: &Repository, handler: &dyn MessageHandler, id: Uuid) {
@@ -104,7 +172,7 @@ async fn run_task(repository: &Repository, handler: &dyn MessageHandler, id: Uui
             Ok(()) => repository.finish_task(id, true).await,
             Err(HandleError::Retry(error)) if task.attempts < MAX_ATTEMPTS => {
                 tracing::info!(task.id = %id, attempt = task.attempts, error = %format!("{error:#}"), "task failed; retrying");
-                tokio::time::sleep(Duration::from_millis(250 << task.attempts.min(6))).await;
+                tokio::time::sleep(backoff(task.attempts)).await;
                 continue;
             }
             Err(error) => {
@@ -137,7 +205,12 @@ mod tests {
     }
 
     fn message() -> Message {
-        Message::JobItem { job_id: Uuid::now_v7(), index: 0, family: crate::queue::Family::Raster }
+        Message::Variant {
+            tenant: "default".into(),
+            image_id: Uuid::now_v7(),
+            format: crate::format::ImageFormat::Png,
+            family: crate::queue::Family::Raster,
+        }
     }
 
     #[tokio::test]
@@ -152,8 +225,8 @@ mod tests {
 
         let handler = Arc::new(Flaky(AtomicU32::new(0)));
         let shutdown = CancellationToken::new();
-        let (queue, join) =
-            start(repository.clone(), handler.clone(), 2, shutdown.clone()).await.unwrap();
+        let (queue, consumers) = new(repository.clone());
+        let join = consumers.start(handler.clone(), 2, Vec::new(), shutdown.clone()).await.unwrap();
         queue.publish(&message()).await.unwrap();
         for _ in 0..100 {
             if repository.pending_tasks().await.unwrap().is_empty() {

@@ -12,6 +12,8 @@ use uuid::Uuid;
 
 use crate::format::ImageFormat;
 
+pub mod jobs;
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -74,7 +76,7 @@ pub struct TaskRecord {
 /// The repository over a connection pool.
 #[derive(Clone, Debug)]
 pub struct Repository {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     backend: Backend,
 }
 
@@ -89,13 +91,13 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
 }
 
-fn parse_time(text: &str) -> Result<DateTime<Utc>, DbError> {
+pub(crate) fn parse_time(text: &str) -> Result<DateTime<Utc>, DbError> {
     DateTime::parse_from_rfc3339(text)
         .map(|time| time.with_timezone(&Utc))
         .map_err(|error| DbError::Corrupt(format!("time {text:?}: {error}")))
 }
 
-fn parse_uuid(text: &str) -> Result<Uuid, DbError> {
+pub(crate) fn parse_uuid(text: &str) -> Result<Uuid, DbError> {
     Uuid::parse_str(text).map_err(|error| DbError::Corrupt(format!("id {text:?}: {error}")))
 }
 
@@ -107,7 +109,7 @@ fn to_u32(value: i64) -> Result<u32, DbError> {
     u32::try_from(value).map_err(|_| DbError::Corrupt(format!("dimension {value}")))
 }
 
-fn image_from_row(row: &AnyRow) -> Result<ImageRecord, DbError> {
+pub(crate) fn image_from_row(row: &AnyRow) -> Result<ImageRecord, DbError> {
     let optional_uuid = |column: &str| -> Result<Option<Uuid>, DbError> {
         row.try_get::<Option<String>, _>(column)?.as_deref().map(parse_uuid).transpose()
     };
@@ -146,6 +148,7 @@ macro_rules! image_columns {
          source_image_id, job_id"
     };
 }
+pub(crate) use image_columns;
 
 impl Repository {
     /// Connects to `sqlite://…` or `postgres://…` and applies pending migrations.
@@ -182,6 +185,18 @@ impl Repository {
         Ok(Repository { pool, backend })
     }
 
+    /// Starts a transaction that will write. SQLite's deferred transactions fail at once
+    /// with "database is locked" when another connection commits between their first read
+    /// and their first write, so they take the write lock up front there.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("begin immediate").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -203,7 +218,8 @@ impl Repository {
         sqlx::query(
             "insert into images (id, tenant, format, content_type, width, height, bytes, \
              sha256, filename, created_at, source_image_id, job_id) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             on conflict (id) do nothing",
         )
         .bind(image.id.to_string())
         .bind(&image.tenant)
@@ -273,7 +289,7 @@ impl Repository {
 
     /// Deletes an image row and its variant rows; `false` when it was not the tenant's.
     pub async fn delete_image(&self, tenant: &str, id: Uuid) -> Result<bool, DbError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         let deleted = sqlx::query("delete from images where id = $1 and tenant = $2")
             .bind(id.to_string())
             .bind(tenant)

@@ -1,0 +1,187 @@
+//! `/v1/jobs`: bulk asynchronous work.
+
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use progimage_core::db::jobs::JobStatus;
+use progimage_core::jobs::{SubmitError, Submitted};
+use progimage_core::net::FetchError;
+use progimage_core::problem::Problem;
+use progimage_core::views::JobView;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::auth::Tenant;
+use crate::context::AppContext;
+use crate::error::ApiError;
+use crate::extract::{json_object, no_other_params, query_pairs, read_body, take_params};
+use crate::request_id;
+use crate::routes::images::{decode_cursor, encode_cursor};
+
+/// Largest job body accepted (10,000 items with their operations fit well within it).
+const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The routes of this resource.
+pub fn router() -> Router<AppContext> {
+    Router::new()
+        .route("/v1/jobs", get(list).post(create))
+        .route("/v1/jobs/{id}", get(show).delete(cancel))
+}
+
+/// The answer to a new job.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct JobAccepted {
+    pub id: Uuid,
+    /// Always `queued`.
+    pub status: &'static str,
+    pub url: String,
+    pub total: u32,
+}
+
+/// A page of jobs (without their items).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct JobPage {
+    pub jobs: Vec<JobView>,
+    pub next_cursor: Option<String>,
+}
+
+fn job_id(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text)
+        .ok()
+        .filter(|id| id.hyphenated().to_string() == text)
+        .ok_or_else(|| ApiError::not_found("no such job"))
+}
+
+/// `POST /v1/jobs`.
+async fn create(
+    State(context): State<AppContext>,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    RawQuery(query): RawQuery,
+    request: Request,
+) -> Result<Response, ApiError> {
+    no_other_params(&query_pairs(query.as_deref())?)?;
+    let headers = request.headers().clone();
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .filter(|key| (1..=255).contains(&key.len()))
+                .ok_or_else(|| {
+                    ApiError::invalid_parameter(
+                        "Idempotency-Key",
+                        "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                    )
+                })?
+                .to_string(),
+        ),
+    };
+    let body = read_body(&headers, request.into_body(), MAX_BODY_BYTES).await?;
+    let body = json_object(&body)?;
+    let submitted = context
+        .jobs
+        .submit(&tenant, &body, idempotency_key.as_deref(), &request_id::current())
+        .await
+        .map_err(|error| match error {
+            SubmitError::Spec(error) => ApiError::from(error),
+            SubmitError::Url { param, error } => {
+                let problem = match error {
+                    FetchError::Failed { message, .. } => Problem::new("url_not_allowed", message),
+                    error => Problem::from(&error),
+                };
+                ApiError::from(problem).with_param(param)
+            }
+            SubmitError::Db(error) => ApiError::from(error),
+        })?;
+    match submitted {
+        Submitted::Created(job) => {
+            let url = format!("/v1/jobs/{}", job.id);
+            let mut response = (
+                StatusCode::ACCEPTED,
+                Json(JobAccepted {
+                    id: job.id,
+                    status: "queued",
+                    url: url.clone(),
+                    total: job.total,
+                }),
+            )
+                .into_response();
+            if let Ok(location) = HeaderValue::from_str(&url) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            Ok(response)
+        }
+        Submitted::Existing(job) => {
+            let view = context
+                .jobs
+                .view(&tenant, job.id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("no such job"))?;
+            Ok((StatusCode::OK, Json(view)).into_response())
+        }
+        Submitted::Conflict => Err(ApiError::new(
+            "idempotency_conflict",
+            "this Idempotency-Key was used with another body",
+        )),
+    }
+}
+
+/// `GET /v1/jobs/{id}`.
+async fn show(
+    State(context): State<AppContext>,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<JobView>, ApiError> {
+    no_other_params(&query_pairs(query.as_deref())?)?;
+    let view = context.jobs.view(&tenant, job_id(&id)?).await?;
+    view.map(Json).ok_or_else(|| ApiError::not_found("no such job"))
+}
+
+/// `DELETE /v1/jobs/{id}`: queued items are cancelled at once, running ones finish.
+async fn cancel(
+    State(context): State<AppContext>,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, ApiError> {
+    let view = context.jobs.cancel(&tenant, job_id(&id)?).await?;
+    view.map(Json).ok_or_else(|| ApiError::not_found("no such job"))
+}
+
+/// `GET /v1/jobs?status=&limit=&cursor=`.
+async fn list(
+    State(context): State<AppContext>,
+    Extension(Tenant(tenant)): Extension<Tenant>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<JobPage>, ApiError> {
+    let mut pairs = query_pairs(query.as_deref())?;
+    let [status, limit, cursor] = take_params(&mut pairs, ["status", "limit", "cursor"]);
+    no_other_params(&pairs)?;
+    let status = status
+        .map(|name| {
+            JobStatus::from_name(&name).ok_or_else(|| {
+                ApiError::invalid_parameter("status", format!("unknown job status {name:?}"))
+            })
+        })
+        .transpose()?;
+    let limit = match limit {
+        None => 50,
+        Some(text) => {
+            text.parse::<u32>().ok().filter(|limit| (1..=1000).contains(limit)).ok_or_else(
+                || ApiError::invalid_parameter("limit", "limit must be from 1 to 1000"),
+            )?
+        }
+    };
+    let before = cursor.as_deref().map(decode_cursor).transpose()?;
+    let mut jobs = context.jobs.list(&tenant, status, limit + 1, before).await?;
+    let next_cursor = if jobs.len() > limit as usize {
+        jobs.truncate(limit as usize);
+        jobs.last().map(|job| encode_cursor(job.id))
+    } else {
+        None
+    };
+    Ok(Json(JobPage { jobs: jobs.iter().map(JobView::summary).collect(), next_cursor }))
+}
