@@ -285,15 +285,18 @@ impl ToSchema for Format {}
 /// One step of the JSON pipeline form: `{"op": name, ...keys}`.
 pub struct Operation;
 
-/// The JSON ops: name, schema name, description, keys (with their schemas) and the keys
-/// the op requires.
-fn operations() -> Vec<(
+/// A JSON op: its name, schema name, description, keys (with their schemas) and the keys
+/// it requires.
+type OpDoc = (
     &'static str,
     &'static str,
     &'static str,
     Vec<(&'static str, ObjectBuilder)>,
     &'static [&'static str],
-)> {
+);
+
+/// Every JSON op, in API.md's order.
+fn operations() -> Vec<OpDoc> {
     let side = || integer(1, u64::from(MAX_SIDE));
     let sigma = || number(0.0, 100.0).description(Some("0 = no-op"));
     let amount = || number(-100.0, 100.0).description(Some("factor = 1 + amount/100"));
