@@ -189,21 +189,19 @@ async fn upload(
                 error
             })?;
             let filename = filename_param.or(filename).or_else(|| last_segment(&fetched.final_url));
-            let image = context
+            context
                 .service
                 .ingest(&tenant, fetched.bytes, Upload { filename, ..Upload::default() })
-                .await?;
-            image
+                .await?
         }
         _ => {
             let filename = filename_param.or_else(|| disposition_filename(&headers));
             let declared = declared_format(&media_type, filename.as_deref())?;
             let bytes = read_body(&headers, request.into_body(), limit).await?;
-            let image = context
+            context
                 .service
                 .ingest(&tenant, bytes, Upload { declared, filename, ..Upload::default() })
-                .await?;
-            image
+                .await?
         }
     };
     queue_eager(&context, &tenant, &image, &eager_formats).await?;
