@@ -1,0 +1,162 @@
+//! The real `progimage-api` binary as an operator runs it: killed with SIGKILL mid-job and
+//! started again, nothing is lost or done twice; stopped with SIGTERM, it exits in time.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// reqwest is built without a bundled TLS provider (the service installs one at start).
+fn http_client() -> reqwest::Client {
+    progimage_core::net::install_crypto_provider();
+    reqwest::Client::new()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start(data_dir: &std::path::Path, port: u16) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_progimage-api"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PROGIMAGE_DATA_DIR", data_dir)
+        .env("PROGIMAGE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PROGIMAGE_WORKERS", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start progimage-api");
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    let client = http_client();
+    for _ in 0..200 {
+        if let Ok(response) = client.get(format!("{}/healthz", server.base)).send().await
+            && response.status().is_success()
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("progimage-api did not become healthy");
+}
+
+async fn job(client: &reqwest::Client, base: &str, id: &str) -> Value {
+    client.get(format!("{base}/v1/jobs/{id}")).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_job_survives_kill_9_and_every_item_is_done_once() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let client = http_client();
+    let mut server = start(data_dir.path(), port).await;
+    let photo =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/images/wine.jpg")).unwrap();
+    let image: Value = client
+        .post(format!("{}/v1/images", server.base))
+        .header("content-type", "image/jpeg")
+        .body(photo)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items: Vec<Value> = (0..30).map(|_| json!({"image_id": image["id"]})).collect();
+    let accepted: Value = client
+        .post(format!("{}/v1/jobs", server.base))
+        .json(
+            &json!({"items": items, "format": "avif", "operations": [{"op": "blur", "sigma": 6}]}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job_id = accepted["id"].as_str().unwrap().to_string();
+    // Mid-job: some items done, others not.
+    let started = Instant::now();
+    loop {
+        let state = job(&client, &server.base, &job_id).await;
+        if state["succeeded"].as_u64().unwrap() >= 2 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress: {state}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.child.kill().unwrap(); // SIGKILL: no chance to clean up.
+    server.child.wait().unwrap();
+    let before = {
+        drop(server);
+        let restarted = start(data_dir.path(), port).await;
+        let state = job(&client, &restarted.base, &job_id).await;
+        assert!(state["finished_at"].is_null(), "the kill came mid-job: {state}");
+        restarted
+    };
+    let server = before;
+    let finished = loop {
+        let state = job(&client, &server.base, &job_id).await;
+        if !state["finished_at"].is_null() {
+            break state;
+        }
+        assert!(started.elapsed() < Duration::from_secs(180), "the job did not resume: {state}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(finished["status"], "succeeded", "{finished}");
+    assert_eq!(finished["succeeded"], 30);
+    // Every item made exactly one image: no item ran to completion twice.
+    let listed: Value = client
+        .get(format!("{}/v1/images?limit=1000", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let outputs: Vec<&Value> = listed["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|image| image["job_id"] == job_id.as_str())
+        .collect();
+    assert_eq!(outputs.len(), 30);
+    let item_images: std::collections::HashSet<&str> = finished["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["image"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(item_images.len(), 30);
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_within_ten_seconds() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut server = start(data_dir.path(), free_port()).await;
+    let started = Instant::now();
+    let status =
+        Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            assert!(exit.success(), "clean exit: {exit:?}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "still running after 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
