@@ -35,16 +35,14 @@ pub(super) fn resize(
 
 /// Resamples the source region that maps onto `window` of the scaled image.
 fn scale(raster: Raster, plan: &ResizePlan, window: Crop) -> Result<Raster, ImagingError> {
-    let x_ratio = f64::from(raster.width) / f64::from(plan.width);
-    let y_ratio = f64::from(raster.height) / f64::from(plan.height);
+    let (sw, sh) = (f64::from(raster.width), f64::from(raster.height));
+    let left = f64::from(window.x) * sw / f64::from(plan.width);
+    let top = f64::from(window.y) * sh / f64::from(plan.height);
+    let width = (f64::from(window.width) * sw / f64::from(plan.width)).min(sw - left);
+    let height = (f64::from(window.height) * sh / f64::from(plan.height)).min(sh - top);
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FILTER))
-        .crop(
-            f64::from(window.x) * x_ratio,
-            f64::from(window.y) * y_ratio,
-            f64::from(window.width) * x_ratio,
-            f64::from(window.height) * y_ratio,
-        )
+        .crop(left, top, width, height)
         // Alpha is premultiplied here, fused with widening, rather than by the resizer in a copy.
         .use_alpha(false);
     if raster.opaque {

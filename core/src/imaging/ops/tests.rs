@@ -226,3 +226,20 @@ fn mul_div_255_is_exact() {
         }
     }
 }
+
+#[test]
+fn ratios_that_round_past_the_edge_still_resize() {
+    // 300 * (3264 / 300) is 3264.0000000000005 in floating point: the source window must
+    // still lie within the image.
+    for (width, height, target) in [(3264, 2448, 300), (4224, 3168, 1920), (377, 233, 17)] {
+        let resize = Resize {
+            width: Some(target),
+            height: Some(target),
+            fit: Fit::Contain,
+            gravity: Gravity::Center,
+            enlarge: None,
+        };
+        let out = run(solid(width, height, [9, 9, 9, 255]), Step::Resize(resize)).unwrap();
+        assert_eq!(out.width.max(out.height), target);
+    }
+}
