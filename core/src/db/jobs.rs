@@ -250,7 +250,7 @@ impl Repository {
         idempotency: Option<(&str, &str)>,
     ) -> Result<Inserted, DbError> {
         let now = format_time(now());
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         if let Some((key, body_sha256)) = idempotency {
             let claimed = sqlx::query(
                 "insert into idempotency_keys (tenant, idempotency_key, body_sha256, job_id, \
@@ -425,7 +425,7 @@ impl Repository {
             ItemOutcome::Succeeded => ("succeeded", None, "succeeded"),
             ItemOutcome::Failed(problem) => ("failed", Some(problem.clone()), "failed"),
         };
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         let changed = sqlx::query(
             "update job_items set status = $1, error = $2, updated_at = $3 \
              where job_id = $4 and idx = $5 and status = 'running'",
@@ -463,7 +463,7 @@ impl Repository {
     /// Returns the job (unchanged when it had finished), or `None` when it is not theirs.
     pub async fn cancel_job(&self, tenant: &str, id: Uuid) -> Result<Option<JobRecord>, DbError> {
         let now = format_time(now());
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         let owned = sqlx::query("select finished_at from jobs where id = $1 and tenant = $2")
             .bind(id.to_string())
             .bind(tenant)

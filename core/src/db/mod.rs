@@ -185,6 +185,16 @@ impl Repository {
         Ok(Repository { pool, backend })
     }
 
+    /// Starts a transaction that will write. SQLite's deferred transactions fail at once
+    /// with "database is locked" when another connection commits between their first read
+    /// and their first write, so they take the write lock up front there.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("begin immediate").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -277,7 +287,7 @@ impl Repository {
 
     /// Deletes an image row and its variant rows; `false` when it was not the tenant's.
     pub async fn delete_image(&self, tenant: &str, id: Uuid) -> Result<bool, DbError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         let deleted = sqlx::query("delete from images where id = $1 and tenant = $2")
             .bind(id.to_string())
             .bind(tenant)

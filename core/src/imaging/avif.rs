@@ -1,5 +1,6 @@
 //! AVIF input: avif-parse for the container (primary and alpha items), rav1d for the AV1
-//! payloads, then YUV → RGB per the sequence header's matrix and range (8 to 12 bits).
+//! payloads, then YUV → RGB per the sequence header's matrix and range (8 to 12 bits), the
+//! `colr` ICC profile converted to sRGB and the `irot` rotation applied (`imir` is not).
 //!
 //! rav1d only exposes dav1d's C API, whose functions are `unsafe extern "C"`. This module is
 //! the one place that calls them; every call is wrapped so a `Dav1dContext` or `Dav1dPicture`
@@ -24,8 +25,10 @@ use rav1d::src::lib::{
     dav1d_open, dav1d_picture_unref, dav1d_send_data,
 };
 
-use super::ImagingError;
+use moxcms::{ColorProfile, DataColorSpace};
+
 use super::raster::Raster;
+use super::{ImagingError, decode};
 use crate::limits::Limits;
 
 /// dav1d's "try again" result: `-EAGAIN`.
@@ -35,11 +38,68 @@ fn invalid(error: impl std::fmt::Display) -> ImagingError {
     ImagingError::Invalid(format!("the avif image does not decode: {error}"))
 }
 
-/// The container's primary image size (from its AV1 sequence header), without decoding.
+/// The primary image's displayed size (from its AV1 sequence header, turned per `irot`),
+/// without decoding.
 pub(crate) fn avif_size(bytes: &[u8]) -> Result<(u32, u32), ImagingError> {
     let avif = avif_parse::read_avif(&mut Cursor::new(bytes)).map_err(invalid)?;
     let meta = avif.primary_item_metadata().map_err(invalid)?;
-    Ok((meta.max_frame_width.get(), meta.max_frame_height.get()))
+    let (width, height) = (meta.max_frame_width.get(), meta.max_frame_height.get());
+    Ok(if properties(bytes).quarter_turns % 2 == 1 { (height, width) } else { (width, height) })
+}
+
+/// Item properties avif-parse does not expose, read from `meta/iprp/ipco`. They are taken as
+/// the primary image's: item associations are not followed, which holds for single-image
+/// files.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Properties {
+    /// `irot`: anticlockwise quarter turns to display the image.
+    quarter_turns: u8,
+    /// `colr` of type `prof` or `rICC`.
+    icc: Option<Vec<u8>>,
+}
+
+/// ISO-BMFF boxes in `data`: (type, payload); stops at the first malformed one.
+fn boxes(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let size = u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?) as usize;
+        let kind: [u8; 4] = data.get(at + 4..at + 8)?.try_into().ok()?;
+        let (header, size) = match size {
+            // Runs to the end of the enclosing data.
+            0 => (8, data.len() - at),
+            // A 64-bit size follows the type.
+            1 => {
+                let large = u64::from_be_bytes(data.get(at + 8..at + 16)?.try_into().ok()?);
+                (16, usize::try_from(large).ok()?)
+            }
+            size => (8, size),
+        };
+        let payload = data.get(at + header..at.checked_add(size)?)?;
+        at += size;
+        Some((kind, payload))
+    })
+}
+
+fn properties(bytes: &[u8]) -> Properties {
+    fn child<'a>(data: &'a [u8], wanted: &[u8; 4]) -> Option<&'a [u8]> {
+        boxes(data).find(|(kind, _)| kind == wanted).map(|(_, payload)| payload)
+    }
+    // `meta` is a full box: 4 bytes of version and flags before its children.
+    let ipco = child(bytes, b"meta")
+        .and_then(|meta| meta.get(4..))
+        .and_then(|meta| child(meta, b"iprp"))
+        .and_then(|iprp| child(iprp, b"ipco"));
+    let mut properties = Properties::default();
+    for (kind, payload) in ipco.into_iter().flat_map(boxes) {
+        match &kind {
+            b"irot" => properties.quarter_turns = payload.first().map_or(0, |a| a & 3),
+            b"colr" if matches!(payload.get(..4), Some(b"prof" | b"rICC")) => {
+                properties.icc.get_or_insert_with(|| payload[4..].to_vec());
+            }
+            _ => {}
+        }
+    }
+    properties
 }
 
 /// Decodes the primary image (and its alpha item, if any) to an sRGB RGBA8 raster.
@@ -59,7 +119,20 @@ pub(crate) fn decode_avif(bytes: &[u8], limits: &Limits) -> Result<Raster, Imagi
             unpremultiply(&mut pixels);
         }
     }
-    Ok(Raster::from_rgba(color.width, color.height, pixels))
+    let properties = properties(bytes);
+    if let Some(profile) = properties.icc.and_then(|icc| ColorProfile::new_from_slice(&icc).ok())
+        && profile.color_space == DataColorSpace::Rgb
+    {
+        decode::rgba_to_srgb(&mut pixels, &profile);
+    }
+    // Anticlockwise quarter turns as the EXIF orientation that undoes them.
+    let orientation = match properties.quarter_turns {
+        1 => 8,
+        2 => 3,
+        3 => 6,
+        _ => 1,
+    };
+    Ok(decode::orient(Raster::from_rgba(color.width, color.height, pixels), orientation))
 }
 
 /// One decoded AV1 frame, planes copied out of rav1d's buffers.
@@ -298,5 +371,28 @@ fn unpremultiply(rgba: &mut [u8]) {
                 *c = ((u32::from(*c) * 255 + a / 2) / a).min(255) as u8;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bmff(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+        let mut out = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn reads_rotation_and_icc_properties() {
+        let ipco = [bmff(b"colr", b"nclx\0\x01"), bmff(b"colr", b"profICC!"), bmff(b"irot", &[1])]
+            .concat();
+        let meta =
+            [vec![0; 4], bmff(b"hdlr", &[0; 8]), bmff(b"iprp", &bmff(b"ipco", &ipco))].concat();
+        let file = [bmff(b"ftyp", b"avif"), bmff(b"meta", &meta)].concat();
+        assert_eq!(properties(&file), Properties { quarter_turns: 1, icc: Some(b"ICC!".to_vec()) });
+        assert_eq!(properties(b"\0\0\0\x08ftyp"), Properties::default());
     }
 }

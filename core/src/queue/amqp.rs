@@ -1,2 +1,0 @@
-//! RabbitMQ: publisher confirms, manual acks after the database commit, a dead-letter
-//! queue, and reconnection after a broker restart.
