@@ -188,7 +188,9 @@ impl Repository {
     /// Starts a transaction that will write. SQLite's deferred transactions fail at once
     /// with "database is locked" when another connection commits between their first read
     /// and their first write, so they take the write lock up front there.
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("begin immediate").await?,
             Backend::Postgres => self.pool.begin().await?,

@@ -27,14 +27,29 @@ fn invalid(format: ImageFormat, error: impl std::fmt::Display) -> ImagingError {
 /// Decodes a JPEG to an upright sRGB raster (EXIF orientation applied, ICC profile and
 /// CMYK/YCCK converted).
 ///
-/// `target` is the displayed size the caller will scale to, if known: a decoder may return
-/// any size at least that large per axis (shrink-on-load); today's decodes at full size.
+/// `target` is the displayed size the caller will scale to, if known: the result may be any
+/// size at least that large per axis (shrink-on-load).
 pub fn decode_jpeg(bytes: &[u8], target: Option<(u32, u32)>) -> Result<Raster, ImagingError> {
-    // Full-size decode: every size is "at least" the target.
-    let _ = target;
     let header = metadata::jpeg_header(bytes).map_err(|e| invalid(ImageFormat::Jpeg, e.0))?;
     let (_, icc) = metadata::jpeg_metadata(bytes);
     let icc = icc.and_then(|icc| ColorProfile::new_from_slice(&icc).ok());
+    // Shrink-on-load: decode at 1/8, 1/4 or 1/2 scale when the target is that much
+    // smaller (DCT-domain scaling; at 1/8 a progressive file's AC scans are not read).
+    if let Some((target_width, target_height)) = target {
+        // The target is in displayed orientation; the decoder works in stored orientation.
+        let (min_width, min_height) = if (5..=8).contains(&header.orientation) {
+            (target_height, target_width)
+        } else {
+            (target_width, target_height)
+        };
+        if let Some(scaled) = super::jpeg::decode_scaled(bytes, min_width, min_height)? {
+            let mut raster = scaled.pixels;
+            if let Some(profile) = icc.as_ref().filter(|p| p.color_space == DataColorSpace::Rgb) {
+                rgba_to_srgb(&mut raster.pixels, profile);
+            }
+            return Ok(orient(raster, header.orientation));
+        }
+    }
     // Sizes are judged by the caller; zune-jpeg's own caps (16384) would refuse larger ones.
     let options = DecoderOptions::default()
         .set_max_width(usize::MAX >> 1)

@@ -199,6 +199,9 @@ pub fn process(
         let bytes = sanitize_svg(bytes)?;
         return Ok(Encoded { bytes, format, width: info.width, height: info.height });
     }
+    // After a shrink-on-load decode the leading resize is re-aimed at the size it would
+    // have produced from the full image, so outputs do not depend on the decode scale.
+    let mut leading_resize = None;
     let mut raster = match (info.format, steps.first()) {
         // A vector has no native resolution: render it at the size the resize asks for.
         (ImageFormat::Svg, Some(Step::Resize(resize))) => {
@@ -207,6 +210,21 @@ pub fn process(
                 return Err(too_large(width, height, limits));
             }
             svg::render(&svg::parse(bytes, limits)?, width, height)?
+        }
+        (ImageFormat::Jpeg, Some(Step::Resize(resize))) => {
+            let raster = decode_jpeg(bytes, Some(shrink_target(&info, resize)))?;
+            if (raster.width, raster.height) != (info.width, info.height) {
+                let (width, height) =
+                    ops::resize_plan(info.width, info.height, resize, false).output_size();
+                leading_resize = Some(Step::Resize(Resize {
+                    width: Some(width),
+                    height: Some(height),
+                    fit: if resize.fit == Fit::Cover { Fit::Cover } else { Fit::Fill },
+                    gravity: resize.gravity,
+                    enlarge: Some(true),
+                }));
+            }
+            raster
         }
         _ => decode_probed(bytes, &info, limits)?,
     };
@@ -224,7 +242,8 @@ pub fn process(
         masks: &mask_rasters,
         enlarge_default: info.format == ImageFormat::Svg,
     };
-    for step in steps {
+    for (index, step) in steps.iter().enumerate() {
+        let step = if index == 0 { leading_resize.as_ref().unwrap_or(step) } else { step };
         raster = ops::apply(raster, step, &context)?;
     }
     if !limits.output_fits(raster.width, raster.height) {
@@ -234,6 +253,14 @@ pub fn process(
         if transform.output.strip { Embedded::default() } else { embedded(bytes, info.format) };
     let bytes = encode::encode(&raster, format, &transform.output, &metadata)?;
     Ok(Encoded { bytes, format, width: raster.width, height: raster.height })
+}
+
+/// The smallest decoded size a leading resize can start from without losing detail: the
+/// scaled size before any cover crop. Resampling from at least this size keeps the
+/// result as sharp as from the full image.
+fn shrink_target(info: &ImageInfo, resize: &Resize) -> (u32, u32) {
+    let plan = ops::resize_plan(info.width, info.height, resize, false);
+    (plan.width.min(info.width), plan.height.min(info.height))
 }
 
 fn too_large(width: u32, height: u32, limits: &Limits) -> ImagingError {

@@ -5,13 +5,18 @@
 //! its edge pixels). Summing whole rows keeps the inner loops free of index arithmetic and
 //! bounds checks, so they vectorise. The kernel is symmetric, so each tap weighs the sum of its
 //! two mirror rows: half the multiplies.
+//!
+//! Weights are 8-bit fractions so every sum fits 16 bits: eight lanes per SSE2 register with
+//! plain 16-bit multiplies (32-bit ones have no SSE2 instruction). Each weight is off by at
+//! most 1/512 and each pass rounds once to 8 bits, so a result is within about one level of
+//! the exact Gaussian, invisible at the sigmas the kernel is used for.
 
 use super::super::raster::Raster;
 
-/// Kernel weights are fractions of `1 << WEIGHT_BITS`; sums stay below `255 << 15`.
-const WEIGHT_BITS: u32 = 14;
-const WEIGHT_ONE: u32 = 1 << WEIGHT_BITS;
-const WEIGHT_HALF: u32 = WEIGHT_ONE / 2;
+/// Kernel weights are fractions of `1 << WEIGHT_BITS`: a full sum is at most 255 · 256 + 128.
+const WEIGHT_BITS: u32 = 8;
+const WEIGHT_ONE: u16 = 1 << WEIGHT_BITS;
+const WEIGHT_HALF: u16 = WEIGHT_ONE / 2;
 
 /// Above this sigma three box blurs stand in for the Gaussian (their cost does not grow with
 /// sigma, the kernel's does); below it the exact kernel is cheaper and truer.
@@ -85,27 +90,41 @@ fn blur_plane(data: &mut [u8], width: usize, channels: usize, sigma: f32) {
 }
 
 /// The centre weight and one side of a normalised Gaussian, truncated at 3 sigma and where
-/// weights round to zero; the centre absorbs the rounding so the weights sum to one exactly.
-fn gaussian_kernel(sigma: f32) -> Vec<u32> {
+/// weights round to zero. Weights are rounded by largest remainder so they sum to one exactly
+/// (a flat area stays flat) without bending the curve's shape.
+fn gaussian_kernel(sigma: f32) -> Vec<u16> {
     let sigma = f64::from(sigma);
     let radius = (3.0 * sigma).ceil().max(1.0) as usize;
     let weights: Vec<f64> =
         (0..=radius).map(|i| (-((i * i) as f64) / (2.0 * sigma * sigma)).exp()).collect();
     let total = weights[0] + 2.0 * weights[1..].iter().sum::<f64>();
-    let mut kernel: Vec<u32> =
-        weights.iter().map(|w| (w / total * f64::from(WEIGHT_ONE)).round() as u32).collect();
+    let scaled: Vec<f64> = weights.iter().map(|w| w / total * f64::from(WEIGHT_ONE)).collect();
+    let mut kernel: Vec<u16> = scaled.iter().map(|w| w.floor() as u16).collect();
+    let mut missing = WEIGHT_ONE - kernel[0] - 2 * kernel[1..].iter().sum::<u16>();
+    let mut by_remainder: Vec<usize> = (0..kernel.len()).collect();
+    by_remainder.sort_by(|&a, &b| {
+        (scaled[b] - scaled[b].floor()).total_cmp(&(scaled[a] - scaled[a].floor()))
+    });
+    for tap in by_remainder {
+        // A side weight is used twice, so it takes two of the missing units.
+        let cost = if tap == 0 { 1 } else { 2 };
+        if missing >= cost {
+            kernel[tap] += 1;
+            missing -= cost;
+        }
+    }
+    kernel[0] += missing;
     while kernel.len() > 1 && kernel.last() == Some(&0) {
         kernel.pop();
     }
-    kernel[0] = WEIGHT_ONE - 2 * kernel[1..].iter().sum::<u32>();
     kernel
 }
 
 /// `out[i] = Σ kernel · in[i ± k·stride]`, rows past the edges repeating the edge row.
-fn convolve_vertical(src: &[u8], dst: &mut [u8], stride: usize, kernel: &[u32]) {
+fn convolve_vertical(src: &[u8], dst: &mut [u8], stride: usize, kernel: &[u16]) {
     let last = src.len() / stride - 1;
     let row = |y: usize| &src[y.min(last) * stride..][..stride];
-    let mut sums = vec![0u32; stride];
+    let mut sums = vec![0u16; stride];
     for (y, out) in dst.chunks_exact_mut(stride).enumerate() {
         let neighbours = kernel
             .iter()
@@ -118,11 +137,11 @@ fn convolve_vertical(src: &[u8], dst: &mut [u8], stride: usize, kernel: &[u32]) 
 }
 
 /// `out[i] = Σ kernel · in[i ± k·channels]` within each row, the edge pixels repeating.
-fn convolve_horizontal(src: &[u8], dst: &mut [u8], stride: usize, channels: usize, kernel: &[u32]) {
+fn convolve_horizontal(src: &[u8], dst: &mut [u8], stride: usize, channels: usize, kernel: &[u16]) {
     let radius = kernel.len() - 1;
     let pad = radius * channels;
     let mut padded = vec![0u8; stride + 2 * pad];
-    let mut sums = vec![0u32; stride];
+    let mut sums = vec![0u16; stride];
     for (input, out) in src.chunks_exact(stride).zip(dst.chunks_exact_mut(stride)) {
         pad_row(input, &mut padded, channels, radius);
         let shifted = |offset: usize| &padded[offset..][..stride];
@@ -139,23 +158,23 @@ fn convolve_horizontal(src: &[u8], dst: &mut [u8], stride: usize, channels: usiz
 /// `sums = centre_weight · centre + Σ w · (before + after) + ½`, all rows of equal length.
 #[inline]
 fn accumulate<'a>(
-    sums: &mut [u32],
-    centre_weight: u32,
+    sums: &mut [u16],
+    centre_weight: u16,
     centre: &[u8],
-    neighbours: impl Iterator<Item = (u32, &'a [u8], &'a [u8])>,
+    neighbours: impl Iterator<Item = (u16, &'a [u8], &'a [u8])>,
 ) {
     for (sum, &value) in sums.iter_mut().zip(centre) {
-        *sum = centre_weight * u32::from(value) + WEIGHT_HALF;
+        *sum = centre_weight * u16::from(value) + WEIGHT_HALF;
     }
     for (weight, before, after) in neighbours {
         for ((sum, &a), &b) in sums.iter_mut().zip(before).zip(after) {
-            *sum += weight * (u32::from(a) + u32::from(b));
+            *sum += weight * (u16::from(a) + u16::from(b));
         }
     }
 }
 
 #[inline]
-fn narrow(sums: &[u32], out: &mut [u8]) {
+fn narrow(sums: &[u16], out: &mut [u8]) {
     for (out, &sum) in out.iter_mut().zip(sums) {
         *out = (sum >> WEIGHT_BITS) as u8;
     }
@@ -224,24 +243,39 @@ fn add_row(sums: &mut [u32], row: &[u8]) {
 
 /// Moving average over `2 · radius + 1` pixels of each row, the edge pixels repeating.
 fn box_horizontal(src: &[u8], dst: &mut [u8], stride: usize, channels: usize, radius: usize) {
-    let pad = (radius + 1) * channels;
+    // The running sums are inherently sequential along a row; a constant channel count lets
+    // the compiler keep them in registers and unroll the per-channel work.
+    match channels {
+        1 => box_horizontal_n::<1>(src, dst, stride, radius),
+        _ => box_horizontal_n::<4>(src, dst, stride, radius),
+    }
+}
+
+fn box_horizontal_n<const CHANNELS: usize>(
+    src: &[u8],
+    dst: &mut [u8],
+    stride: usize,
+    radius: usize,
+) {
+    let pad = (radius + 1) * CHANNELS;
     let mut padded = vec![0u8; stride + 2 * pad];
-    let scale = 1.0 / (2 * radius + 1) as f32;
-    let window = (2 * radius + 1) * channels;
+    let width = 2 * radius + 1;
+    let scale = 1.0 / width as f32;
     for (input, out) in src.chunks_exact(stride).zip(dst.chunks_exact_mut(stride)) {
-        pad_row(input, &mut padded, channels, radius + 1);
-        // The window for output pixel 0 spans padded pixels 1 ..= 2·radius + 1.
-        let mut sums = [0u32; 4];
-        for pixel in padded[channels..channels + window].chunks_exact(channels) {
+        pad_row(input, &mut padded, CHANNELS, radius + 1);
+        let pixels = padded.as_chunks::<CHANNELS>().0;
+        // The window for output pixel 0 spans padded pixels 1 ..= 2·radius + 1. Sums of at
+        // most 255 · 201 fit 32 bits, so a pixel's four sums are one SIMD register.
+        let mut sums = [0u32; CHANNELS];
+        for pixel in &pixels[1..=width] {
             for (sum, &value) in sums.iter_mut().zip(pixel) {
                 *sum += u32::from(value);
             }
         }
-        let entering = padded[channels + window..].chunks_exact(channels);
-        let leaving = padded[channels..].chunks_exact(channels);
-        for ((out, entering), leaving) in out.chunks_exact_mut(channels).zip(entering).zip(leaving)
+        let out = out.as_chunks_mut::<CHANNELS>().0;
+        for ((out, entering), leaving) in out.iter_mut().zip(&pixels[width + 1..]).zip(&pixels[1..])
         {
-            for c in 0..channels {
+            for c in 0..CHANNELS {
                 out[c] = (sums[c] as f32 * scale + 0.5) as u8;
                 sums[c] = sums[c] + u32::from(entering[c]) - u32::from(leaving[c]);
             }
@@ -277,10 +311,12 @@ mod tests {
     fn kernels_sum_to_one() {
         for sigma in [0.3, 0.5, 1.0, 2.0, 3.7, 4.0] {
             let kernel = gaussian_kernel(sigma);
-            assert_eq!(kernel[0] + 2 * kernel[1..].iter().sum::<u32>(), WEIGHT_ONE, "{sigma}");
+            assert_eq!(kernel[0] + 2 * kernel[1..].iter().sum::<u16>(), WEIGHT_ONE, "{sigma}");
             assert!(kernel.windows(2).all(|pair| pair[0] >= pair[1]), "{sigma}: {kernel:?}");
         }
         assert_eq!(gaussian_kernel(0.1), [WEIGHT_ONE]);
+        // A side weight is at most half of one, so a tap's `weight · (a + b)` fits 16 bits.
+        assert!(gaussian_kernel(0.3)[1] <= WEIGHT_ONE / 2);
     }
 
     #[test]

@@ -8,9 +8,10 @@ use crate::spec::{Crop, Fit, Gravity, Resize};
 /// window of that scaled image that is kept.
 ///
 /// A plan is idempotent: planning the same resize again on an image already scaled to
-/// `width`x`height` scales by 1. So the decoder may shrink on load to any size at least the
-/// scaled one, and the SVG renderer may render at exactly the scaled size, and the resize step
-/// then does only what is left.
+/// `width`x`height` scales by 1 (tested). So the SVG renderer may render at exactly the scaled
+/// size and the resize step then only crops, and the decoder may shrink on load to a size no
+/// smaller than the scaled one; the step re-plans from the size it is given, which can differ
+/// by a pixel from planning on the original where the derived side's rounding differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResizePlan {
     /// Width of the whole scaled image.

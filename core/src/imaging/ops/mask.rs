@@ -74,8 +74,15 @@ fn shape(raster: &mut Raster, distance: impl Fn(f64, f64) -> f64) -> bool {
     let (width, height) = (raster.width as usize, raster.height as usize);
     let (centre_x, centre_y) = (width as f64 / 2.0, height as f64 / 2.0);
     let mut changed = false;
+    let middle = (width - 1) / 2;
     for (y, row) in raster.pixels.as_chunks_mut::<4>().0.chunks_exact_mut(width).enumerate() {
         let dy = y as f64 + 0.5 - centre_y;
+        if distance(middle as f64 + 0.5 - centre_x, dy) <= -0.5 {
+            // The middle column is the row's deepest point: if even it is outside, all is.
+            row.iter_mut().for_each(|pixel| pixel[3] = 0);
+            changed = true;
+            continue;
+        }
         for x in 0..width.div_ceil(2) {
             let dx = x as f64 + 0.5 - centre_x;
             let coverage = ((distance(dx, dy) + 0.5).clamp(0.0, 1.0) * 255.0).round() as u8;

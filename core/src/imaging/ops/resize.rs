@@ -93,9 +93,11 @@ fn scale_translucent(
 
     let mut pixels = Vec::with_capacity(window.width as usize * window.height as usize * 4);
     for pixel in dst.pixels() {
-        let [r, g, b, a] = pixel.0.map(u32::from);
-        // Back to straight 8-bit colour: c8 = p16 / a16 · 255, rounded; nothing under no alpha.
-        let straighten = |c: u32| (c * 255 + a / 2).checked_div(a).map_or(0, |c| c.min(255) as u8);
+        let [r, g, b, a] = pixel.0.map(u64::from);
+        // Back to straight 8-bit colour, c8 = p16 / a16 · 255, with one division per pixel:
+        // `scale` is 255 / a16 in 32.32 fixed point. Nothing shows under no alpha.
+        let scale = (255u64 << 32).checked_div(a).unwrap_or(0);
+        let straighten = |c: u64| ((c * scale + (1 << 31)) >> 32).min(255) as u8;
         pixels.extend_from_slice(&[
             straighten(r),
             straighten(g),
