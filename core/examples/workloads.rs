@@ -95,7 +95,8 @@ fn child(args: &Args, workload: &str, mode: &str, run: u32) -> Result<Value, Str
             // input weighs the same.
             let index = {
                 let mut progress = progress.lock().expect("no worker panics holding the lock");
-                if start.elapsed().as_secs_f64() >= args.seconds && progress.0 % count == 0 {
+                if start.elapsed().as_secs_f64() >= args.seconds && progress.0.is_multiple_of(count)
+                {
                     return;
                 }
                 progress.0 += 1;
