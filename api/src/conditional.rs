@@ -92,10 +92,10 @@ pub fn respond(request: &HeaderMap, representation: Representation<'_>) -> Respo
     set(header::ACCEPT_RANGES, "bytes");
 
     let header_text = |name: header::HeaderName| request.get(name).and_then(|v| v.to_str().ok());
-    if let Some(value) = header_text(header::IF_NONE_MATCH) {
-        if none_match(value, &etag) {
-            return (StatusCode::NOT_MODIFIED, headers).into_response();
-        }
+    if let Some(value) = header_text(header::IF_NONE_MATCH)
+        && none_match(value, &etag)
+    {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
     set(header::CONTENT_TYPE, representation.content_type);
     // If-Range holds our strong ETag or a date; only an exact ETag keeps the range.

@@ -3,8 +3,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
+use progimage_core::app::Settings;
+use progimage_core::limits::Limits;
+use progimage_core::queue::amqp::AmqpConfig;
 
 /// ProgImage's HTTP API (and, in the embedded set-up, its workers).
 #[derive(Debug, Clone, Parser)]
@@ -26,6 +30,15 @@ pub struct Config {
     /// data dir's `images/`.
     #[arg(long, env = "PROGIMAGE_STORAGE")]
     pub storage: Option<String>,
+
+    /// RabbitMQ (`amqp://…`) for the distributed set-up, where `progimage-worker`
+    /// processes do the background work; default: the embedded in-process queue.
+    #[arg(long, env = "AMQP_URL", hide_env_values = true)]
+    pub amqp_url: Option<String>,
+
+    /// Names the RabbitMQ exchange and queues (deployments sharing a broker stay apart).
+    #[arg(long, env = "PROGIMAGE_AMQP_PREFIX", default_value = "progimage")]
+    pub amqp_prefix: String,
 
     /// Comma-separated `tenant:key` pairs; none means open mode (tenant `default`).
     #[arg(long, env = "PROGIMAGE_API_KEYS", hide_env_values = true, default_value = "")]
@@ -99,6 +112,32 @@ impl Config {
         self.database_url.clone().unwrap_or_else(|| {
             format!("sqlite://{}?mode=rwc", self.data_dir.join("progimage.sqlite").display())
         })
+    }
+
+    /// The services' settings; `per_tenant_secrets` when API keys are configured.
+    pub fn settings(&self, per_tenant_secrets: bool) -> Settings {
+        let workers = self.workers();
+        Settings {
+            database_url: self.database_url(),
+            storage_url: self.storage_url(),
+            amqp: self
+                .amqp_url
+                .as_ref()
+                .map(|url| AmqpConfig { url: url.clone(), prefix: self.amqp_prefix.clone() }),
+            allow_urls: self.allow_urls.clone(),
+            limits: Limits {
+                max_bytes: self.max_upload_bytes,
+                max_pixels: self.max_pixels,
+                max_side: self.max_output_side,
+            },
+            fetch_timeout: Duration::from_secs(self.fetch_timeout_s),
+            workers,
+            queue_depth: self.queue_depth.unwrap_or(workers * 16),
+            process_timeout: Duration::from_secs(self.process_timeout_s),
+            max_variants_per_image: self.max_variants_per_image,
+            webhook_secret: self.webhook_secret.clone(),
+            per_tenant_secrets,
+        }
     }
 
     /// The storage URL: the given one, or the data dir's `images/`.

@@ -20,7 +20,8 @@ use crate::request_id;
 /// A problem to report to the client, with the headers that go with it.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    pub problem: Problem,
+    /// Boxed: handlers return `Result<_, ApiError>` everywhere, so keep the error small.
+    pub problem: Box<Problem>,
     headers: Vec<(header::HeaderName, String)>,
 }
 
@@ -92,7 +93,7 @@ impl ApiError {
 
     /// The problem document with this request's id (also embedded in multipart results).
     pub fn to_problem(&self) -> Problem {
-        let mut problem = self.problem.clone();
+        let mut problem = (*self.problem).clone();
         problem.request_id = request_id::current();
         problem
     }
@@ -107,7 +108,7 @@ impl From<Problem> for ApiError {
             "unauthorized" => headers.push((header::WWW_AUTHENTICATE, "Bearer".to_string())),
             _ => {}
         }
-        ApiError { problem, headers }
+        ApiError { problem: Box::new(problem), headers }
     }
 }
 

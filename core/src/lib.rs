@@ -2,6 +2,7 @@
 //! seams (storage, repository, queue) behind which the embedded and distributed set-ups
 //! differ.
 
+pub mod app;
 pub mod db;
 pub mod engine;
 pub mod format;

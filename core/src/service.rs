@@ -89,6 +89,9 @@ pub struct ServiceOptions {
     pub max_variants_per_image: u64,
 }
 
+/// The variants being made now, each behind a lock its makers and waiters share.
+type InFlight = HashMap<(Uuid, String), Weak<tokio::sync::Mutex<()>>>;
+
 /// Ingest, variants and transforms.
 #[derive(Clone)]
 pub struct ImageService {
@@ -96,7 +99,7 @@ pub struct ImageService {
     storage: Storage,
     engine: Engine,
     options: Arc<ServiceOptions>,
-    in_flight: Arc<Mutex<HashMap<(Uuid, String), Weak<tokio::sync::Mutex<()>>>>>,
+    in_flight: Arc<Mutex<InFlight>>,
 }
 
 /// Lowercase hex SHA-256.

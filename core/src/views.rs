@@ -10,6 +10,7 @@ use crate::problem::Problem;
 
 /// An image.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = Image)]
 pub struct ImageView {
     pub id: Uuid,
     pub url: String,
@@ -51,6 +52,7 @@ impl From<&ImageRecord> for ImageView {
 
 /// One item of a job.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = JobItem)]
 pub struct ItemView {
     /// 0-based position in the submitted `items`.
     pub index: u32,
@@ -62,6 +64,7 @@ pub struct ItemView {
 
 /// A job's webhook delivery state.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = JobWebhook)]
 pub struct WebhookView {
     pub url: String,
     /// Delivery attempts so far.
@@ -73,6 +76,7 @@ pub struct WebhookView {
 
 /// A job.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = Job)]
 pub struct JobView {
     pub id: Uuid,
     pub url: String,

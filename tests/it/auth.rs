@@ -74,8 +74,8 @@ async fn open_mode_signs_with_a_generated_master_that_survives_restarts() {
     let first: Value = app.get("/v1/webhook-secret").await.json().await.unwrap();
     let secret = first["secret"].as_str().unwrap().to_string();
     assert!(secret.len() >= 32);
-    let data_dir = app.stop().await;
-    let app = TestApp::spawn_in(data_dir, TestOptions::default()).await;
+    let state = app.stop().await;
+    let app = TestApp::spawn_in(state, TestOptions::default()).await;
     let second: Value = app.get("/v1/webhook-secret").await.json().await.unwrap();
     assert_eq!(second["secret"], secret.as_str());
 }

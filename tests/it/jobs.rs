@@ -286,9 +286,12 @@ async fn cancelling_stops_queued_items_and_keeps_outputs() {
     assert_eq!(again["cancelled"], job["cancelled"]);
 }
 
+/// One delivery a webhook receiver saw: its headers and body.
+type Delivery = (HeaderMap, Vec<u8>);
+
 /// What a webhook receiver saw.
 #[derive(Clone, Default)]
-struct Received(Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>);
+struct Received(Arc<Mutex<Vec<Delivery>>>);
 
 #[tokio::test]
 async fn webhooks_are_signed_and_retried_until_delivered() {

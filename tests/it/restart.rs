@@ -9,9 +9,9 @@ async fn images_and_variants_survive_a_restart() {
     let image = app.upload_fixture("images/wine.jpg").await;
     let id = image["id"].as_str().unwrap().to_string();
     let variant = app.variant(&id, "webp", "w=64").await.bytes().await.unwrap();
-    let data_dir = app.stop().await;
+    let state = app.stop().await;
 
-    let app = TestApp::spawn_in(data_dir, TestOptions::default()).await;
+    let app = TestApp::spawn_in(state, TestOptions::default()).await;
     let metadata: serde_json::Value =
         app.get(&format!("/v1/images/{id}/metadata")).await.json().await.unwrap();
     assert_eq!(metadata, image);

@@ -10,13 +10,67 @@ use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+/// Which set-up the suite runs against: `PROGIMAGE_TEST_BACKEND=distributed` runs every
+/// test against Postgres, RabbitMQ and an S3-compatible store (with an in-process
+/// `progimage-worker`); otherwise the embedded default (SQLite, files, in-process queue).
+pub fn distributed() -> bool {
+    std::env::var("PROGIMAGE_TEST_BACKEND").is_ok_and(|backend| backend == "distributed")
+}
+
+/// Where one test's state lives, so a restarted server finds it again.
+#[derive(Debug)]
+pub struct TestState {
+    pub data_dir: tempfile::TempDir,
+    /// Distributed only: the test's own database, storage prefix and queue prefix.
+    pub database_url: Option<String>,
+    pub storage_url: Option<String>,
+    pub amqp_prefix: Option<String>,
+}
+
+impl TestState {
+    /// Fresh state: a temp dir, and in the distributed set-up a new database, bucket
+    /// prefix and queue prefix.
+    pub async fn new() -> TestState {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        if !distributed() {
+            return TestState {
+                data_dir,
+                database_url: None,
+                storage_url: None,
+                amqp_prefix: None,
+            };
+        }
+        let name = format!("progimage_t_{}", uuid::Uuid::now_v7().simple());
+        let admin = std::env::var("PROGIMAGE_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .expect("the test Postgres (PROGIMAGE_TEST_POSTGRES) answers");
+        sqlx::Executor::execute(
+            &mut connection,
+            sqlx::AssertSqlSafe(format!("create database {name}")),
+        )
+        .await
+        .expect("create the test database");
+        let (base, _) = admin.rsplit_once('/').expect("a database URL");
+        let bucket =
+            std::env::var("PROGIMAGE_TEST_BUCKET").unwrap_or_else(|_| "progimage-test".into());
+        TestState {
+            data_dir,
+            database_url: Some(format!("{base}/{name}")),
+            storage_url: Some(format!("s3://{bucket}/{name}")),
+            amqp_prefix: Some(name),
+        }
+    }
+}
+
 /// A running server and a client for it. Dropping it stops the server.
 pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     /// The key sent as `Authorization: Bearer`, when the app has keys.
     pub api_key: Option<String>,
-    pub data_dir: tempfile::TempDir,
+    pub state: TestState,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -36,27 +90,61 @@ impl TestOptions {
     }
 }
 
+/// The worker flags that mirror an API flag of the same name.
+const WORKER_FLAGS: [&str; 8] = [
+    "workers",
+    "allow-urls",
+    "max-upload-bytes",
+    "max-pixels",
+    "max-output-side",
+    "fetch-timeout-s",
+    "webhook-secret",
+    "api-keys",
+];
+
 impl TestApp {
     /// An open-mode server with default limits.
     pub async fn spawn() -> TestApp {
         TestApp::spawn_with(TestOptions::default()).await
     }
 
-    /// A server with extra config flags, in a fresh data directory.
+    /// A server with extra config flags, on fresh state.
     pub async fn spawn_with(options: TestOptions) -> TestApp {
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        TestApp::spawn_in(data_dir, options).await
+        TestApp::spawn_in(TestState::new().await, options).await
     }
 
-    /// A server over an existing data directory (restarts).
-    pub async fn spawn_in(data_dir: tempfile::TempDir, options: TestOptions) -> TestApp {
+    /// A server over existing state (restarts).
+    pub async fn spawn_in(state: TestState, options: TestOptions) -> TestApp {
+        // The server's logs go with the test's output (shown for failing tests).
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .try_init();
         let mut args = vec![
             "progimage-api".to_string(),
             "--listen".into(),
             "127.0.0.1:0".into(),
             "--data-dir".into(),
-            data_dir.path().display().to_string(),
+            state.data_dir.path().display().to_string(),
         ];
+        let amqp_url = std::env::var("PROGIMAGE_TEST_AMQP")
+            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+        if let (Some(database), Some(storage), Some(prefix)) =
+            (&state.database_url, &state.storage_url, &state.amqp_prefix)
+        {
+            for (flag, value) in [
+                ("--database-url", database),
+                ("--storage", storage),
+                ("--amqp-url", &amqp_url),
+                ("--amqp-prefix", prefix),
+            ] {
+                args.push(flag.into());
+                args.push(value.clone());
+            }
+        }
         for (name, value) in &options.args {
             args.push(format!("--{name}"));
             args.push(value.clone());
@@ -67,31 +155,68 @@ impl TestApp {
         let shutdown = CancellationToken::new();
         let (context, background) =
             AppContext::build(config, shutdown.clone()).await.expect("build the app");
+        let worker = match (&state.database_url, &state.storage_url, &state.amqp_prefix) {
+            (Some(database), Some(storage), Some(prefix)) => {
+                let mut worker_args = vec![
+                    "progimage-worker".to_string(),
+                    "--database-url".into(),
+                    database.clone(),
+                    "--storage".into(),
+                    storage.clone(),
+                    "--amqp-url".into(),
+                    amqp_url,
+                    "--amqp-prefix".into(),
+                    prefix.clone(),
+                ];
+                for (name, value) in &options.args {
+                    if WORKER_FLAGS.contains(&name.as_str()) {
+                        worker_args.push(format!("--{name}"));
+                        worker_args.push(value.clone());
+                    }
+                }
+                let config = <progimage_worker::Config as clap::Parser>::parse_from(worker_args);
+                Some(tokio::spawn(progimage_worker::run_until(config, shutdown.clone())))
+            }
+            _ => None,
+        };
         let stop = shutdown.clone();
         let server = tokio::spawn(async move {
             progimage_api::serve(listener, context, async move { stop.cancelled().await })
                 .await
                 .expect("serve");
             let _ = background.await;
+            if let Some(worker) = worker {
+                worker.await.expect("worker task").expect("worker");
+            }
         });
         TestApp {
             address,
             client: reqwest::Client::new(),
             api_key: None,
-            data_dir,
+            state,
             shutdown,
             server: Some(server),
         }
     }
 
-    /// Stops the server and waits for it, keeping the data directory.
-    pub async fn stop(mut self) -> tempfile::TempDir {
+    /// The directory of stored objects, in the embedded set-up.
+    pub fn storage_dir(&self) -> Option<PathBuf> {
+        (!distributed()).then(|| self.state.data_dir.path().join("images"))
+    }
+
+    /// Stops the server and waits for it, keeping its state for a restart.
+    pub async fn stop(mut self) -> TestState {
         self.shutdown.cancel();
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
-        let directory = tempfile::tempdir().expect("temp dir");
-        std::mem::replace(&mut self.data_dir, directory)
+        let empty = TestState {
+            data_dir: tempfile::tempdir().expect("temp dir"),
+            database_url: None,
+            storage_url: None,
+            amqp_prefix: None,
+        };
+        std::mem::replace(&mut self.state, empty)
     }
 
     /// The absolute URL of a path.

@@ -18,12 +18,35 @@ pub fn router() -> Router<AppContext> {
         .route("/openapi.json", get(openapi))
 }
 
+/// Alive.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    operation_id = "healthz",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Object,
+        example = json!({"status": "ok"})))
+)]
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// Ready when the database and the storage answer (the embedded queue lives in the
 /// database, so its check is the database's).
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    operation_id = "readyz",
+    responses(
+        (status = 200, description = "Ready.", body = Object, example = json!({"status": "ready",
+            "checks": {"database": "ok", "storage": "ok", "queue": "ok"}})),
+        (status = 503, description = "A dependency is down; `checks` says which.", body = Object,
+            headers(("Retry-After" = u32, description = "Seconds.")),
+            example = json!({"status": "unavailable",
+                "checks": {"database": "ok", "storage": "unavailable", "queue": "ok"}})),
+    )
+)]
 async fn readyz(State(context): State<AppContext>) -> Response {
     let database = context.service.repository().ping().await;
     let storage = context.service.storage().check().await;
@@ -51,11 +74,28 @@ async fn readyz(State(context): State<AppContext>) -> Response {
     response
 }
 
+/// Prometheus metrics.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    operation_id = "metrics",
+    responses((status = 200, description = "Prometheus text exposition format.", body = String,
+        content_type = "text/plain; version=0.0.4; charset=utf-8"))
+)]
 async fn metrics(State(context): State<AppContext>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], context.metrics.render())
         .into_response()
 }
 
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI 3.1 document.", body = Object))
+)]
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(crate::openapi::document())
 }

@@ -24,6 +24,7 @@ use crate::extract::{
     check_content_length, disposition_filename, json_object, media_type, no_other_params,
     only_keys, query_pairs, read_body, take_params,
 };
+use crate::openapi::VariantDownload;
 
 /// Most parts one multipart upload may carry.
 const MAX_PARTS: usize = 100;
@@ -94,6 +95,42 @@ fn created(image: &ImageRecord) -> Response {
 }
 
 /// `POST /v1/images`: a raw body, multipart parts, or JSON `{"url"}`.
+#[utoipa::path(
+    post,
+    path = "/v1/images",
+    tag = "images",
+    operation_id = "upload_image",
+    summary = "Store one image (raw body or URL) or many (multipart)",
+    description = "Checked in order: the Content-Type (415), a filename extension against it \
+        (415 `media_type_mismatch`), the bytes (422 `invalid_image`, 415), the byte and pixel \
+        limits (413, 422 `image_too_large`), a full decode (422). The same bytes uploaded \
+        twice give two ids.",
+    params(crate::openapi::UploadParams),
+    request_body(
+        description = "The image bytes with their Content-Type (or `application/octet-stream`), \
+            one or more `file` parts, or a URL to fetch.",
+        content(
+            (crate::openapi::ImageBytes = "image/jpeg"), (crate::openapi::ImageBytes = "image/jpg"), (crate::openapi::ImageBytes = "image/png"),
+            (crate::openapi::ImageBytes = "image/webp"), (crate::openapi::ImageBytes = "image/gif"), (crate::openapi::ImageBytes = "image/avif"),
+            (crate::openapi::ImageBytes = "image/tiff"), (crate::openapi::ImageBytes = "image/bmp"), (crate::openapi::ImageBytes = "image/x-ms-bmp"),
+            (crate::openapi::ImageBytes = "image/svg+xml"), (crate::openapi::ImageBytes = "application/octet-stream"),
+            (crate::openapi::MultipartUpload = "multipart/form-data"),
+            (crate::openapi::UrlUpload = "application/json"),
+        )
+    ),
+    responses(
+        (status = 201, description = "Stored: the Image (raw body, URL), or every part's \
+            outcome (multipart, all stored).",
+            headers(("Location" = String, description = "`/v1/images/{id}` (raw body, URL)")),
+            content((ImageView = "application/json"))),
+        (status = 207, description = "Multipart: some parts failed; each item holds its image \
+            or its problem.", body = crate::openapi::MultipartResult),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
 async fn upload(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
@@ -152,21 +189,19 @@ async fn upload(
                 error
             })?;
             let filename = filename_param.or(filename).or_else(|| last_segment(&fetched.final_url));
-            let image = context
+            context
                 .service
                 .ingest(&tenant, fetched.bytes, Upload { filename, ..Upload::default() })
-                .await?;
-            image
+                .await?
         }
         _ => {
             let filename = filename_param.or_else(|| disposition_filename(&headers));
             let declared = declared_format(&media_type, filename.as_deref())?;
             let bytes = read_body(&headers, request.into_body(), limit).await?;
-            let image = context
+            context
                 .service
                 .ingest(&tenant, bytes, Upload { declared, filename, ..Upload::default() })
-                .await?;
-            image
+                .await?
         }
     };
     queue_eager(&context, &tenant, &image, &eager_formats).await?;
@@ -279,6 +314,18 @@ async fn upload_multipart(
 }
 
 /// `GET /v1/images?limit=&cursor=`.
+#[utoipa::path(
+    get,
+    path = "/v1/images",
+    tag = "images",
+    operation_id = "list_images",
+    summary = "List images, newest first",
+    params(crate::openapi::ImageListParams),
+    responses(
+        (status = 200, description = "A page; `next_cursor` is null on the last.", body = ImagePage),
+        (status = 400, response = crate::openapi::BadRequest),
+    )
+)]
 async fn list(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
@@ -323,6 +370,53 @@ pub fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
 }
 
 /// `GET|HEAD /v1/images/{id}` (the original) and `/v1/images/{id}.{ext}` (a variant).
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/images/{id}",
+    tag = "images",
+    operation_id = "get_image",
+    summary = "The original bytes",
+    description = "Strong `ETag`; `If-None-Match` → 304; one byte range → 206 (several → 200 \
+        with the whole body), `If-Range` honoured, unsatisfiable → 416. Takes no query \
+        parameters.",
+    params(("id" = Uuid, Path, description = "The image id (lowercase, hyphenated).")),
+    responses(
+        (status = 200, response = crate::openapi::ImageBody),
+        (status = 206, response = crate::openapi::PartialBody),
+        (status = 304, response = crate::openapi::NotModified),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 416, response = crate::openapi::RangeNotSatisfiable),
+    )
+)]
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/images/{id}.{ext}",
+    impl_for = VariantDownload,
+    tag = "images",
+    operation_id = "get_image_variant",
+    summary = "The image encoded as `{ext}` after the transformations of the query",
+    description = "One axum route with `/v1/images/{id}`: the last segment is `{id}.{ext}`. \
+        A variant is made once (concurrent requests share it), stored and served from the \
+        variant cache (`x-progimage-cache`); HEAD makes it too. Conditional and range \
+        requests as for the original. Unknown or repeated query parameters → 400.",
+    params(
+        ("id" = Uuid, Path, description = "The image id (lowercase, hyphenated)."),
+        ("ext" = crate::openapi::Format, Path,
+            description = "The output format, case-insensitive; unknown → 404 \
+                `unsupported_format`."),
+        crate::openapi::TransformParams,
+    ),
+    responses(
+        (status = 200, response = crate::openapi::VariantBody),
+        (status = 206, response = crate::openapi::PartialBody),
+        (status = 304, response = crate::openapi::NotModified),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 416, response = crate::openapi::RangeNotSatisfiable),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
 async fn download(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
@@ -390,6 +484,19 @@ pub fn ops_param(error: ServiceError, pairs: &[(String, String)]) -> ApiError {
 }
 
 /// `GET /v1/images/{id}/metadata`.
+#[utoipa::path(
+    get,
+    path = "/v1/images/{id}/metadata",
+    tag = "images",
+    operation_id = "get_image_metadata",
+    summary = "The Image",
+    params(("id" = Uuid, Path, description = "The image id (lowercase, hyphenated).")),
+    responses(
+        (status = 200, description = "The Image.", body = ImageView),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 async fn metadata(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
@@ -402,6 +509,18 @@ async fn metadata(
 }
 
 /// `DELETE /v1/images/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/v1/images/{id}",
+    tag = "images",
+    operation_id = "delete_image",
+    summary = "Delete the original and every variant",
+    params(("id" = Uuid, Path, description = "The image id (lowercase, hyphenated).")),
+    responses(
+        (status = 204, description = "Gone (clients and shared caches may still hold copies)."),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 async fn delete(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,

@@ -55,6 +55,30 @@ fn job_id(text: &str) -> Result<Uuid, ApiError> {
 }
 
 /// `POST /v1/jobs`.
+#[utoipa::path(
+    post,
+    path = "/v1/jobs",
+    tag = "jobs",
+    operation_id = "create_job",
+    summary = "Submit a bulk job",
+    description = "Checked at submission (400, no job): `items` non-empty and at most 10,000, \
+        each with exactly one of `image_id` or `url`; ops, formats and settings valid; URLs \
+        checked against the SSRF rules. Whether a source exists or can be fetched is found \
+        out per item.",
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "1 to 255 visible ASCII characters; per tenant, kept at least 24 h. \
+            The same key and body → 200 with the job; another body → 409.")),
+    request_body(content = crate::openapi::JobSubmission, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Queued.", body = JobAccepted,
+            headers(("Location" = String, description = "`/v1/jobs/{id}`"))),
+        (status = 200, description = "A repeated `Idempotency-Key` with the same body: the \
+            job as it is now.", body = JobView),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+    )
+)]
 async fn create(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
@@ -130,6 +154,19 @@ async fn create(
 }
 
 /// `GET /v1/jobs/{id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/jobs/{id}",
+    tag = "jobs",
+    operation_id = "get_job",
+    summary = "A job with its items",
+    params(("id" = Uuid, Path, description = "The job id (lowercase, hyphenated).")),
+    responses(
+        (status = 200, description = "The Job.", body = JobView),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 async fn show(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
@@ -142,6 +179,21 @@ async fn show(
 }
 
 /// `DELETE /v1/jobs/{id}`: queued items are cancelled at once, running ones finish.
+#[utoipa::path(
+    delete,
+    path = "/v1/jobs/{id}",
+    tag = "jobs",
+    operation_id = "cancel_job",
+    summary = "Cancel a job",
+    description = "Queued items become cancelled at once, running ones finish, outputs are \
+        kept; the job ends `cancelled` when its running items are done. A finished job is \
+        returned unchanged.",
+    params(("id" = Uuid, Path, description = "The job id (lowercase, hyphenated).")),
+    responses(
+        (status = 200, description = "The Job.", body = JobView),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 async fn cancel(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
@@ -152,6 +204,18 @@ async fn cancel(
 }
 
 /// `GET /v1/jobs?status=&limit=&cursor=`.
+#[utoipa::path(
+    get,
+    path = "/v1/jobs",
+    tag = "jobs",
+    operation_id = "list_jobs",
+    summary = "List jobs (without their items), newest first",
+    params(crate::openapi::JobListParams),
+    responses(
+        (status = 200, description = "A page; `next_cursor` is null on the last.", body = JobPage),
+        (status = 400, response = crate::openapi::BadRequest),
+    )
+)]
 async fn list(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,

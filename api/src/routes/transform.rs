@@ -36,6 +36,43 @@ const JSON_KEYS: [&str; 9] = [
     "svg",
 ];
 
+/// `POST /v1/transform`: a raw image body with the transformations in the query, or JSON.
+#[utoipa::path(
+    post,
+    path = "/v1/transform",
+    tag = "transform",
+    operation_id = "transform_image",
+    summary = "Transform an image without storing anything",
+    description = "A raw image body (the upload checks apply) with `format` and the \
+        transformations in the query, or a JSON body carrying everything (no query \
+        parameters then). `format` defaults to the source's.",
+    params(
+        ("format" = Option<crate::openapi::Format>, Query,
+            description = "The output format (raw body only); unknown → 400."),
+        crate::openapi::TransformParams,
+    ),
+    request_body(
+        description = "The image bytes with their Content-Type, or the JSON form.",
+        content(
+            (crate::openapi::ImageBytes = "image/jpeg"), (crate::openapi::ImageBytes = "image/jpg"),
+            (crate::openapi::ImageBytes = "image/png"), (crate::openapi::ImageBytes = "image/webp"),
+            (crate::openapi::ImageBytes = "image/gif"), (crate::openapi::ImageBytes = "image/avif"),
+            (crate::openapi::ImageBytes = "image/tiff"), (crate::openapi::ImageBytes = "image/bmp"),
+            (crate::openapi::ImageBytes = "image/x-ms-bmp"),
+            (crate::openapi::ImageBytes = "image/svg+xml"),
+            (crate::openapi::ImageBytes = "application/octet-stream"),
+            (crate::openapi::TransformRequest = "application/json"),
+        )
+    ),
+    responses(
+        (status = 200, response = crate::openapi::TransformBody),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
 async fn transform(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,

@@ -21,6 +21,16 @@ pub struct WebhookSecret {
 
 /// Open mode signs with the master secret; with API keys each tenant has its own, derived
 /// from the master, so no tenant can forge another's webhooks.
+#[utoipa::path(
+    get,
+    path = "/v1/webhook-secret",
+    tag = "webhooks",
+    operation_id = "get_webhook_secret",
+    summary = "The caller's tenant's webhook signing secret",
+    description = "Webhooks carry `ProgImage-Signature: t=<unix seconds>,v1=<hex \
+        HMAC-SHA256(secret, \"<t>.<raw body>\")>`.",
+    responses((status = 200, description = "The secret.", body = WebhookSecret))
+)]
 async fn webhook_secret(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,

@@ -298,23 +298,36 @@ impl Repository {
         .execute(&mut *transaction)
         .await?;
         for (chunk_index, chunk) in job.items.chunks(ITEMS_PER_INSERT).enumerate() {
-            let mut builder = sqlx::QueryBuilder::<sqlx::Any>::new(
+            // `$n` placeholders written out: the Any driver's query builder emits `?`,
+            // which Postgres does not take.
+            const COLUMNS: usize = 9;
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|row| {
+                    let first = row * COLUMNS + 1;
+                    let placeholders: Vec<String> =
+                        (first..first + COLUMNS).map(|n| format!("${n}")).collect();
+                    format!("({})", placeholders.join(", "))
+                })
+                .collect();
+            let sql = format!(
                 "insert into job_items (job_id, idx, status, source_image_id, source_url, spec, \
-                 family, output_image_id, updated_at) ",
+                 family, output_image_id, updated_at) values {}",
+                rows.join(", ")
             );
-            builder.push_values(chunk.iter().enumerate(), |mut values, (offset, item)| {
-                values
-                    .push_bind(job.id.to_string())
-                    .push_bind((chunk_index * ITEMS_PER_INSERT + offset) as i64)
-                    .push_bind("queued")
-                    .push_bind(item.source_image_id.map(|id| id.to_string()))
-                    .push_bind(item.source_url.clone())
-                    .push_bind(item.spec.clone())
-                    .push_bind(item.family.name())
-                    .push_bind(item.output_image_id.to_string())
-                    .push_bind(now.clone());
-            });
-            builder.build().execute(&mut *transaction).await?;
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (offset, item) in chunk.iter().enumerate() {
+                query = query
+                    .bind(job.id.to_string())
+                    .bind((chunk_index * ITEMS_PER_INSERT + offset) as i64)
+                    .bind("queued")
+                    .bind(item.source_image_id.map(|id| id.to_string()))
+                    .bind(item.source_url.clone())
+                    .bind(item.spec.clone())
+                    .bind(item.family.name())
+                    .bind(item.output_image_id.to_string())
+                    .bind(now.clone());
+            }
+            query.execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
         Ok(Inserted::Created)

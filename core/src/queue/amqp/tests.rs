@@ -15,6 +15,7 @@ use lapin::{Channel, Connection, ConnectionProperties};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 use uuid::Uuid;
 
 use super::topology::{RETRY_DELAYS, Topology, retry_delay};
@@ -151,10 +152,11 @@ fn skip_or_fail(why: &str) -> Option<TestBroker> {
     );
 }
 
-/// A consumer running in the background.
+/// A consumer running in the background; dropped by a failing test, it stops at once so
+/// it cannot re-declare what the cleanup deletes.
 struct Running {
     shutdown: CancellationToken,
-    join: JoinHandle<anyhow::Result<()>>,
+    join: AbortOnDropHandle<anyhow::Result<()>>,
 }
 
 impl Running {
@@ -166,10 +168,9 @@ impl Running {
     ) -> Running {
         let shutdown = CancellationToken::new();
         let (config, families, token) = (config.clone(), families.to_vec(), shutdown.clone());
-        let join =
-            tokio::spawn(
-                async move { consume(&config, &families, concurrency, handler, token).await },
-            );
+        let consumer =
+            async move { consume(&config, &families, concurrency, handler, token).await };
+        let join = AbortOnDropHandle::new(tokio::spawn(consumer));
         Running { shutdown, join }
     }
 
@@ -469,18 +470,20 @@ async fn prefetch_bounds_concurrency() {
     broker.assert_all_settled().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn producer_and_consumer_survive_a_lost_connection() {
-    let Some(broker) = TestBroker::start().await else { return };
-    let relay = Relay::start(&broker.config.url).await;
-    let config = AmqpConfig { url: relay.url.clone(), prefix: broker.config.prefix.clone() };
-    let queue = AmqpQueue::connect(&config).await.unwrap();
+/// Publishes, loses the connections halfway through (`lose` returns once they are gone),
+/// publishes more, and checks that every message is handled (at least once) and acked.
+async fn survive_connection_loss(
+    broker: &TestBroker,
+    config: &AmqpConfig,
+    lose: impl AsyncFnOnce(),
+) {
+    let queue = AmqpQueue::connect(config).await.unwrap();
     let recorder = Arc::new(Recorder {
         seen: StdMutex::new(Vec::new()),
         answer: |_| Ok(()),
         work: Duration::from_millis(50),
     });
-    let consumer = Running::start(&config, &Family::ALL, 2, recorder.clone());
+    let consumer = Running::start(config, &Family::ALL, 2, recorder.clone());
 
     let mut published = Vec::new();
     for index in 0..10 {
@@ -488,8 +491,7 @@ async fn producer_and_consumer_survive_a_lost_connection() {
         queue.publish(published.last().unwrap()).await.unwrap();
     }
     wait_until("some messages are handled", async || recorder.count() >= 3).await;
-    let connections_before = relay.accepted.load(Ordering::SeqCst);
-    relay.cut();
+    lose().await;
     // The producer notices on its next publish and reconnects without an error.
     for index in 10..20 {
         published.push(job_item(index, Family::Vector));
@@ -506,14 +508,68 @@ async fn producer_and_consumer_survive_a_lost_connection() {
     })
     .await;
     consumer.stop().await;
+    // Messages in flight at the loss are handled again (at least once), none is lost.
+    assert!(recorder.count() >= published.len());
+    broker.assert_all_settled().await;
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn producer_and_consumer_survive_a_cut_connection() {
+    let Some(broker) = TestBroker::start().await else { return };
+    let relay = Relay::start(&broker.config.url).await;
+    let config = AmqpConfig { url: relay.url.clone(), prefix: broker.config.prefix.clone() };
+    let mut connections_before = 0;
+    survive_connection_loss(&broker, &config, async || {
+        connections_before = relay.accepted.load(Ordering::SeqCst);
+        relay.cut();
+    })
+    .await;
     assert!(
         relay.accepted.load(Ordering::SeqCst) >= connections_before + 2,
         "both sides reconnected"
     );
-    // Messages in flight at the cut are handled again (at least once), none is lost.
-    assert!(recorder.count() >= published.len());
-    broker.assert_all_settled().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn producer_and_consumer_survive_the_broker_closing_their_connections() {
+    let Some(broker) = TestBroker::start().await else { return };
+    let prefix = broker.config.prefix.clone();
+    survive_connection_loss(&broker, &broker.config, async || {
+        // What a broker restart does: a CONNECTION_FORCED close from the broker's side.
+        let closed =
+            tokio::task::spawn_blocking(move || close_connections_of(&prefix)).await.unwrap();
+        assert_eq!(closed, 2, "the producer's and the consumer's connections");
+    })
+    .await;
+}
+
+/// Has the broker close every connection whose client properties mention `prefix` (the
+/// connection names do), leaving other users of the broker alone; returns how many.
+fn close_connections_of(prefix: &str) -> usize {
+    // Tab-separated rows; the plain format (unlike JSON) prints pids with the broker's
+    // node name, as close_connection wants them.
+    let listed = rabbitmqctl(&["list_connections", "pid", "client_properties"]);
+    let mut closed = 0;
+    for row in listed.lines().filter(|row| row.contains(prefix)) {
+        let (pid, _) = row.split_once('\t').unwrap();
+        rabbitmqctl(&["close_connection", pid, "test: simulated broker restart"]);
+        closed += 1;
+    }
+    closed
+}
+
+fn rabbitmqctl(arguments: &[&str]) -> String {
+    let output = std::process::Command::new("rabbitmqctl")
+        .arg("--quiet")
+        .args(arguments)
+        .output()
+        .expect("rabbitmqctl runs (these tests need a local RabbitMQ and its CLI)");
+    assert!(
+        output.status.success(),
+        "rabbitmqctl {arguments:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
