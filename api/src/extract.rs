@@ -33,6 +33,27 @@ pub fn take_params<const N: usize>(
     })
 }
 
+/// A listing's `limit`: 1 to 1000, default 50.
+pub fn page_limit(limit: Option<&str>) -> Result<u32, ApiError> {
+    match limit {
+        None => Ok(50),
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|limit| (1..=1000).contains(limit))
+            .ok_or_else(|| ApiError::invalid_parameter("limit", "limit must be from 1 to 1000")),
+    }
+}
+
+/// An id in a path, strictly in the canonical lowercase hyphenated form; anything else
+/// (well-formed or not) is 404 with `detail`.
+pub fn path_uuid(text: &str, detail: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(text)
+        .ok()
+        .filter(|id| id.hyphenated().to_string() == text)
+        .ok_or_else(|| ApiError::not_found(detail))
+}
+
 /// Refuses any parameter left over.
 pub fn no_other_params(pairs: &[(String, String)]) -> Result<(), ApiError> {
     match pairs.first() {

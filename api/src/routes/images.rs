@@ -22,7 +22,7 @@ use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::extract::{
     check_content_length, disposition_filename, json_object, media_type, no_other_params,
-    only_keys, query_pairs, read_body, take_params,
+    only_keys, page_limit, path_uuid, query_pairs, read_body, take_params,
 };
 use crate::openapi::VariantDownload;
 
@@ -46,10 +46,7 @@ pub struct ImagePage {
 
 /// Parses a path id strictly: the canonical lowercase hyphenated form, or 404.
 pub fn path_id(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text)
-        .ok()
-        .filter(|id| id.hyphenated().to_string() == text)
-        .ok_or_else(|| ApiError::not_found("no such image"))
+    path_uuid(text, "no such image")
 }
 
 /// Parses an id in a query value or a body: malformed → 400 naming `param`.
@@ -334,14 +331,7 @@ async fn list(
     let mut pairs = query_pairs(query.as_deref())?;
     let [limit, cursor] = take_params(&mut pairs, ["limit", "cursor"]);
     no_other_params(&pairs)?;
-    let limit = match limit {
-        None => 50,
-        Some(text) => {
-            text.parse::<u32>().ok().filter(|limit| (1..=1000).contains(limit)).ok_or_else(
-                || ApiError::invalid_parameter("limit", "limit must be from 1 to 1000"),
-            )?
-        }
-    };
+    let limit = page_limit(limit.as_deref())?;
     let before = cursor.as_deref().map(decode_cursor).transpose()?;
     let mut images = context.service.repository().list_images(&tenant, limit + 1, before).await?;
     let next_cursor = if images.len() > limit as usize {

@@ -16,7 +16,9 @@ use uuid::Uuid;
 use crate::auth::Tenant;
 use crate::context::AppContext;
 use crate::error::ApiError;
-use crate::extract::{json_object, no_other_params, query_pairs, read_body, take_params};
+use crate::extract::{
+    json_object, no_other_params, page_limit, path_uuid, query_pairs, read_body, take_params,
+};
 use crate::request_id;
 use crate::routes::images::{decode_cursor, encode_cursor};
 
@@ -48,10 +50,7 @@ pub struct JobPage {
 }
 
 fn job_id(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text)
-        .ok()
-        .filter(|id| id.hyphenated().to_string() == text)
-        .ok_or_else(|| ApiError::not_found("no such job"))
+    path_uuid(text, "no such job")
 }
 
 /// `POST /v1/jobs`.
@@ -231,14 +230,7 @@ async fn list(
             })
         })
         .transpose()?;
-    let limit = match limit {
-        None => 50,
-        Some(text) => {
-            text.parse::<u32>().ok().filter(|limit| (1..=1000).contains(limit)).ok_or_else(
-                || ApiError::invalid_parameter("limit", "limit must be from 1 to 1000"),
-            )?
-        }
-    };
+    let limit = page_limit(limit.as_deref())?;
     let before = cursor.as_deref().map(decode_cursor).transpose()?;
     let mut jobs = context.jobs.list(&tenant, status, limit + 1, before).await?;
     let next_cursor = if jobs.len() > limit as usize {
