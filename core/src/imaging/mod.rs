@@ -271,25 +271,11 @@ fn too_large(width: u32, height: u32, limits: &Limits) -> ImagingError {
 }
 
 /// The size to render an SVG at so that a leading resize needs no resampling: the resize's
-/// scale per axis (`enlarge` defaulting to true for a vector).
+/// scaled size (before any cover crop), planned like every resize with `enlarge`
+/// defaulting to true for a vector.
 fn svg_render_size((width, height): (u32, u32), resize: &Resize) -> (u32, u32) {
-    let (sw, sh) = (f64::from(width), f64::from(height));
-    let (x, y) = match (resize.width, resize.height) {
-        (Some(w), None) => (f64::from(w) / sw, f64::from(w) / sw),
-        (None, Some(h)) => (f64::from(h) / sh, f64::from(h) / sh),
-        (Some(w), Some(h)) => {
-            let (x, y) = (f64::from(w) / sw, f64::from(h) / sh);
-            match resize.fit {
-                Fit::Contain => (x.min(y), x.min(y)),
-                Fit::Cover => (x.max(y), x.max(y)),
-                Fit::Fill => (x, y),
-            }
-        }
-        (None, None) => (1.0, 1.0),
-    };
-    let (x, y) = if resize.enlarge.unwrap_or(true) { (x, y) } else { (x.min(1.0), y.min(1.0)) };
-    let side = |v: f64| (v.round().clamp(1.0, f64::from(u32::MAX))) as u32;
-    (side(sw * x), side(sh * y))
+    let plan = ops::resize_plan(width, height, resize, true);
+    (plan.width, plan.height)
 }
 
 /// The EXIF and XMP a `strip=false` output carries over, orientation reset to 1.
