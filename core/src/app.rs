@@ -21,7 +21,8 @@ use crate::queue::{Family, Message, Queue};
 use crate::service::{ImageService, ServiceOptions};
 use crate::storage::Storage;
 
-/// How often the distributed set-up looks for job items whose message was lost.
+/// How often, by default, the distributed set-up looks for job items whose message was
+/// lost (an item counts as lost once it has waited twice that long).
 pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 /// Everything needed to connect the services.
@@ -151,10 +152,13 @@ impl Services {
     }
 
     /// Runs a distributed worker until `shutdown`: consumes `families` from RabbitMQ with
-    /// `workers` handlers at once, delivers webhooks and sweeps for lost messages.
+    /// `workers` handlers at once, delivers webhooks and, every `sweep_every`, re-publishes
+    /// items that have waited in `queued` for twice that long (a message lost between the
+    /// commit and the broker's confirm, or submitted while the broker was down).
     pub async fn run_worker(
         &self,
         families: &[Family],
+        sweep_every: Duration,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
         let config = self.settings.amqp.clone().context("a worker needs AMQP_URL (RabbitMQ)")?;
@@ -170,9 +174,9 @@ impl Services {
                 loop {
                     tokio::select! {
                         _ = shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(SWEEP_EVERY) => {}
+                        _ = tokio::time::sleep(sweep_every) => {}
                     }
-                    if let Err(error) = jobs.sweep(SWEEP_EVERY * 2).await {
+                    if let Err(error) = jobs.sweep(sweep_every * 2).await {
                         tracing::warn!(%error, "sweep failed");
                     }
                 }

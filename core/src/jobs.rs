@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use futures::StreamExt as _;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -30,6 +31,8 @@ pub const MAX_ITEMS: usize = 10_000;
 pub const MAX_ITEM_ATTEMPTS: u32 = 5;
 /// Webhook delivery attempts in all.
 pub const WEBHOOK_ATTEMPTS: u32 = 10;
+/// Publishes of one submission awaiting the broker's confirm at once.
+const PUBLISH_IN_FLIGHT: usize = 64;
 /// Time one webhook attempt may take.
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -301,12 +304,23 @@ impl JobService {
             }
             Inserted::Conflict => return Ok(Submitted::Conflict),
         }
-        for (index, item) in job.items.iter().enumerate() {
-            let message = Message::JobItem { job_id: id, index: index as u32, family: item.family };
-            if let Err(error) = self.queue.publish(&message).await {
-                // The row is committed: the sweeper publishes it later.
-                tracing::warn!(job.id = %id, index, %error, "publish failed; the sweeper will retry");
-                break;
+        // Confirms are awaited many at a time: a large job costs a few round trips, not one
+        // per item. Any failure leaves the job's items unmarked for the sweeper, which
+        // publishes them later (a duplicate message is harmless: items are idempotent).
+        let failure = futures::stream::iter(job.items.iter().enumerate())
+            .map(|(index, item)| {
+                let message =
+                    Message::JobItem { job_id: id, index: index as u32, family: item.family };
+                async move { self.queue.publish(&message).await }
+            })
+            .buffered(PUBLISH_IN_FLIGHT)
+            .filter_map(|published| std::future::ready(published.err()))
+            .next()
+            .await;
+        match failure {
+            None => self.repository().mark_published(id, None).await?,
+            Some(error) => {
+                tracing::warn!(job.id = %id, %error, "publish failed; the sweeper will retry")
             }
         }
         tracing::info!(job.id = %id, total = job.items.len(), "job queued");
@@ -490,6 +504,7 @@ impl JobService {
                 tracing::warn!(%error, "sweeper cannot publish; trying again next round");
                 break;
             }
+            self.repository().mark_published(*job_id, Some(*index)).await?;
         }
         if !stale.is_empty() {
             tracing::info!(count = stale.len(), "re-published queued job items");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use progimage_core::app::{Services, Settings};
+use progimage_core::app::{SWEEP_EVERY, Services, Settings};
 use progimage_core::limits::Limits;
 use progimage_core::queue::Family;
 use progimage_core::queue::amqp::AmqpConfig;
@@ -53,6 +53,12 @@ pub struct Config {
     /// Seconds one item's image work may run.
     #[arg(long, env = "PROGIMAGE_PROCESS_TIMEOUT_S", default_value_t = 60)]
     pub process_timeout_s: u64,
+
+    /// Seconds between sweeps for job items whose queue message was lost; an item counts
+    /// as lost once it has waited in `queued` twice that long.
+    #[arg(long, env = "PROGIMAGE_SWEEP_EVERY_S", default_value_t = SWEEP_EVERY.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub sweep_every_s: u64,
 
     /// IPs, CIDRs or host names that URL sources and webhooks may reach despite the SSRF rules.
     #[arg(long, env = "PROGIMAGE_ALLOW_URLS", default_value = "")]
@@ -130,6 +136,7 @@ impl Config {
 /// items finish (up to the grace period).
 pub async fn run_until(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     let families = config.families()?;
+    let sweep_every = Duration::from_secs(config.sweep_every_s);
     let settings = config.settings();
     let workers = settings.workers;
     let services = Services::connect(settings).await?;
@@ -137,7 +144,7 @@ pub async fn run_until(config: Config, shutdown: CancellationToken) -> anyhow::R
         families = ?families.iter().map(|family| family.name()).collect::<Vec<_>>(),
         workers, storage = ?services.storage, "worker started"
     );
-    services.run_worker(&families, shutdown).await?;
+    services.run_worker(&families, sweep_every, shutdown).await?;
     services.repository.close().await;
     tracing::info!("worker stopped");
     Ok(())

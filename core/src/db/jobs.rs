@@ -306,12 +306,13 @@ impl Repository {
                     let first = row * COLUMNS + 1;
                     let placeholders: Vec<String> =
                         (first..first + COLUMNS).map(|n| format!("${n}")).collect();
-                    format!("({})", placeholders.join(", "))
+                    // Not yet published: the broker has not confirmed the message.
+                    format!("({}, 0)", placeholders.join(", "))
                 })
                 .collect();
             let sql = format!(
                 "insert into job_items (job_id, idx, status, source_image_id, source_url, spec, \
-                 family, output_image_id, updated_at) values {}",
+                 family, output_image_id, updated_at, published) values {}",
                 rows.join(", ")
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -511,9 +512,30 @@ impl Repository {
         self.get_job(tenant, id).await
     }
 
-    /// Items queued longer than `older_than` ago (their message may have been lost between
-    /// commit and publish); their `updated_at` is touched so a sweep republishes each once
-    /// per period.
+    /// Records that the broker confirmed the messages of a job's items (`index`: one item,
+    /// or all of them), so the sweeper leaves them alone.
+    pub async fn mark_published(&self, job_id: Uuid, index: Option<u32>) -> Result<(), DbError> {
+        match index {
+            None => {
+                sqlx::query("update job_items set published = 1 where job_id = $1")
+                    .bind(job_id.to_string())
+                    .execute(&self.pool)
+                    .await?
+            }
+            Some(index) => {
+                sqlx::query("update job_items set published = 1 where job_id = $1 and idx = $2")
+                    .bind(job_id.to_string())
+                    .bind(i64::from(index))
+                    .execute(&self.pool)
+                    .await?
+            }
+        };
+        Ok(())
+    }
+
+    /// Items still queued since before `older_than` whose message the broker never
+    /// confirmed (lost between the commit and the confirm, or submitted while the broker was
+    /// down); their `updated_at` is touched so a sweep republishes each once per period.
     pub async fn stale_queued_items(
         &self,
         older_than: DateTime<Utc>,
@@ -521,7 +543,7 @@ impl Repository {
     ) -> Result<Vec<(Uuid, u32, Family)>, DbError> {
         let rows = sqlx::query(
             "select job_id, idx, family from job_items where status = 'queued' \
-             and updated_at < $1 order by updated_at limit $2",
+             and published = 0 and updated_at < $1 order by updated_at limit $2",
         )
         .bind(format_time(older_than))
         .bind(i64::from(limit))
