@@ -17,6 +17,12 @@ pub fn distributed() -> bool {
     std::env::var("PROGIMAGE_TEST_BACKEND").is_ok_and(|backend| backend == "distributed")
 }
 
+/// The RabbitMQ the distributed tests use (`PROGIMAGE_TEST_AMQP`).
+pub fn amqp_url() -> String {
+    std::env::var("PROGIMAGE_TEST_AMQP")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
 /// Where one test's state lives, so a restarted server finds it again.
 #[derive(Debug)]
 pub struct TestState {
@@ -31,15 +37,21 @@ impl TestState {
     /// Fresh state: a temp dir, and in the distributed set-up a new database, bucket
     /// prefix and queue prefix.
     pub async fn new() -> TestState {
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        if !distributed() {
-            return TestState {
-                data_dir,
-                database_url: None,
-                storage_url: None,
-                amqp_prefix: None,
-            };
+        if distributed() {
+            return TestState::new_distributed().await;
         }
+        TestState {
+            data_dir: tempfile::tempdir().expect("temp dir"),
+            database_url: None,
+            storage_url: None,
+            amqp_prefix: None,
+        }
+    }
+
+    /// Fresh distributed state whatever the suite's set-up: a new Postgres database (from
+    /// `PROGIMAGE_TEST_POSTGRES`), a prefix in the test bucket and a queue prefix.
+    pub async fn new_distributed() -> TestState {
+        let data_dir = tempfile::tempdir().expect("temp dir");
         let name = format!("progimage_t_{}", uuid::Uuid::now_v7().simple());
         let admin = std::env::var("PROGIMAGE_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
@@ -130,8 +142,7 @@ impl TestApp {
             "--data-dir".into(),
             state.data_dir.path().display().to_string(),
         ];
-        let amqp_url = std::env::var("PROGIMAGE_TEST_AMQP")
-            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+        let amqp_url = amqp_url();
         if let (Some(database), Some(storage), Some(prefix)) =
             (&state.database_url, &state.storage_url, &state.amqp_prefix)
         {

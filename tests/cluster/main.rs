@@ -1,0 +1,504 @@
+//! The distributed set-up as an operator runs it: one API process and two worker processes
+//! on loopback, over Postgres, RabbitMQ and S3 (or a shared directory when no S3 endpoint
+//! is given). A worker killed with SIGKILL mid-job and a
+//! RabbitMQ restarted mid-job lose nothing, and no item is done twice.
+//!
+//! The services come from the same variables as the distributed suite
+//! (`PROGIMAGE_TEST_POSTGRES`, `PROGIMAGE_TEST_AMQP`, `AWS_ENDPOINT_URL`; `scripts/services`
+//! prints them). When they are unreachable the tests say so on stderr and skip, except
+//! under `CI`, where that is a failure. The restart test drives the local broker with
+//! `rabbitmqctl stop_app` / `start_app`, so it runs only when RabbitMQ is on loopback and
+//! `rabbitmqctl` can reach it.
+//!
+//! The processes are this test binary itself, started again with `PROGIMAGE_CLUSTER_ROLE`
+//! set to `api` or `worker`: it then runs exactly what `progimage-api`'s and
+//! `progimage-worker`'s `main` run (parse the environment, log, serve until a signal).
+//! That keeps the test free of a second build of the binaries with other features.
+
+use std::collections::HashSet;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use progimage_tests::{TestState, amqp_url};
+use serde_json::{Value, json};
+
+/// Items per job: enough that a kill or a broker restart lands mid-job.
+const ITEMS: usize = 40;
+
+/// How long a job may take to end once nothing stands in its way.
+const PATIENCE: Duration = Duration::from_secs(240);
+
+/// Says loudly (past the test harness's capture) that a test did not run, or fails under CI.
+fn skip(test: &str, why: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{test} cannot run under CI: {why}");
+    }
+    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED {test}: {why} ***\n");
+}
+
+fn reachable(address: &str) -> bool {
+    address
+        .parse()
+        .ok()
+        .and_then(|address| {
+            std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2)).ok()
+        })
+        .is_some()
+}
+
+/// `host:port` of a service URL (`scheme://user:password@host:port/path`).
+fn host_port(url: &str, default_port: u16) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = if host.starts_with("localhost") {
+        host.replacen("localhost", "127.0.0.1", 1)
+    } else {
+        host.to_string()
+    };
+    if host.contains(':') { host } else { format!("{host}:{default_port}") }
+}
+
+fn postgres_url() -> String {
+    std::env::var("PROGIMAGE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Why the distributed services cannot be used, if they cannot.
+fn services_missing() -> Option<String> {
+    let postgres = host_port(&postgres_url(), 5432);
+    let amqp = host_port(&amqp_url(), 5672);
+    if !reachable(&postgres) {
+        return Some(format!("Postgres is unreachable at {postgres} (PROGIMAGE_TEST_POSTGRES)"));
+    }
+    if !reachable(&amqp) {
+        return Some(format!("RabbitMQ is unreachable at {amqp} (PROGIMAGE_TEST_AMQP)"));
+    }
+    None
+}
+
+/// The role a re-executed copy of this binary plays.
+const ROLE: &str = "PROGIMAGE_CLUSTER_ROLE";
+
+fn main() -> std::process::ExitCode {
+    match std::env::var(ROLE).as_deref() {
+        Ok("api") => serve_api(),
+        Ok("worker") => serve_worker(),
+        _ => run_tests(),
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+/// What `progimage-api`'s `main` does.
+fn serve_api() -> std::process::ExitCode {
+    let config = <progimage_api::Config as clap::Parser>::parse_from(["progimage-api"]);
+    init_tracing();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    match runtime.block_on(progimage_api::run(config)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// What `progimage-worker`'s `main` does.
+fn serve_worker() -> std::process::ExitCode {
+    let config = <progimage_worker::Config as clap::Parser>::parse_from(["progimage-worker"]);
+    init_tracing();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    match runtime.block_on(progimage_worker::run(config)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+type TestFn = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+/// A small runner in place of libtest's (this binary also serves as the processes): runs
+/// the tests named on the command line (all without), one at a time, and fails if any did.
+fn run_tests() -> std::process::ExitCode {
+    let tests: [(&str, TestFn); 2] = [
+        ("a_worker_killed_mid_job_loses_nothing_and_repeats_nothing", || {
+            Box::pin(a_worker_killed_mid_job_loses_nothing_and_repeats_nothing())
+        }),
+        ("a_rabbitmq_restart_mid_job_loses_nothing", || {
+            Box::pin(a_rabbitmq_restart_mid_job_loses_nothing())
+        }),
+    ];
+    let filters: Vec<String> =
+        std::env::args().skip(1).filter(|arg| !arg.starts_with('-')).collect();
+    let mut failed = Vec::new();
+    for (name, test) in tests {
+        if !filters.is_empty() && !filters.iter().any(|filter| name.contains(filter.as_str())) {
+            continue;
+        }
+        println!("test {name} ...");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(test());
+        }));
+        drop(runtime);
+        match outcome {
+            Ok(()) => println!("test {name} ... ok"),
+            Err(_) => {
+                println!("test {name} ... FAILED");
+                failed.push(name);
+            }
+        }
+    }
+    if failed.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        println!("failed: {failed:?}");
+        std::process::ExitCode::FAILURE
+    }
+}
+
+/// A child process, killed when dropped; its stderr goes to a file the test can read.
+struct Process {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    fn kill_9(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap");
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One api process and its workers over one test's database, storage and queue prefix.
+struct Cluster {
+    state: TestState,
+    env: Vec<(String, String)>,
+    base: String,
+    client: reqwest::Client,
+    api: Option<Process>,
+    workers: Vec<Process>,
+    spawned: usize,
+}
+
+impl Cluster {
+    /// Starts the api and `workers` worker processes of one thread each.
+    async fn start(workers: usize, extra_worker_env: &[(&str, &str)]) -> Cluster {
+        progimage_core::net::install_crypto_provider();
+        let state = TestState::new_distributed().await;
+        let storage = if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+            state.storage_url.clone().expect("an S3 prefix")
+        } else {
+            // No S3 endpoint: a directory shared by every process is the storage.
+            state.data_dir.path().join("objects").display().to_string()
+        };
+        let mut env = vec![
+            ("DATABASE_URL".to_string(), state.database_url.clone().expect("a database")),
+            ("AMQP_URL".into(), amqp_url()),
+            ("PROGIMAGE_AMQP_PREFIX".into(), state.amqp_prefix.clone().expect("a prefix")),
+            ("PROGIMAGE_STORAGE".into(), storage),
+            ("PROGIMAGE_WORKERS".into(), "1".into()),
+            ("RUST_LOG".into(), "info,progimage_core=debug".into()),
+        ];
+        for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL"]
+        {
+            if let Ok(value) = std::env::var(name) {
+                env.push((name.into(), value));
+            }
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut api_env = env.clone();
+        api_env.push(("PROGIMAGE_LISTEN".into(), format!("127.0.0.1:{port}")));
+        api_env.push(("PROGIMAGE_DATA_DIR".into(), state.data_dir.path().display().to_string()));
+        let api = spawn("api", &api_env, &state.data_dir.path().join("api.log"));
+        let mut worker_env = env.clone();
+        worker_env.extend(extra_worker_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let mut cluster = Cluster {
+            env: worker_env,
+            state,
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            api: Some(api),
+            workers: Vec::new(),
+            spawned: 0,
+        };
+        for _ in 0..workers {
+            cluster.spawn_worker();
+        }
+        cluster.wait_ready().await;
+        cluster
+    }
+
+    fn spawn_worker(&mut self) {
+        let log = self.state.data_dir.path().join(format!("worker-{}.log", self.spawned));
+        self.spawned += 1;
+        self.workers.push(spawn("worker", &self.env, &log));
+    }
+
+    async fn wait_ready(&mut self) {
+        let started = Instant::now();
+        loop {
+            if let Ok(response) = self.client.get(format!("{}/readyz", self.base)).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            if let Some(exit) = self.api.as_mut().and_then(|api| api.child.try_wait().unwrap()) {
+                panic!("progimage-api exited ({exit}):\n{}", self.api.as_ref().unwrap().log());
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "progimage-api is not ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn upload(&self, fixture: &str) -> String {
+        let bytes = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/images").join(fixture),
+        )
+        .expect("fixture");
+        let response =
+            self.client.post(format!("{}/v1/images", self.base)).body(bytes).send().await.unwrap();
+        assert_eq!(response.status(), 201, "upload");
+        let image: Value = response.json().await.unwrap();
+        image["id"].as_str().unwrap().to_string()
+    }
+
+    /// Submits a job of `items` conversions of `image_id` heavy enough to take a while.
+    async fn submit(&self, image_id: &str, items: usize) -> String {
+        let items: Vec<Value> = (0..items).map(|_| json!({ "image_id": image_id })).collect();
+        let body = json!({
+            "items": items,
+            "operations": [{"op": "blur", "sigma": 4}, {"op": "rotate", "degrees": 90}],
+            "format": "webp",
+        });
+        let response =
+            self.client.post(format!("{}/v1/jobs", self.base)).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 202, "submit: {}", response.text().await.unwrap());
+        let job: Value = response.json().await.unwrap();
+        job["id"].as_str().unwrap().to_string()
+    }
+
+    async fn job(&self, id: &str) -> Value {
+        let response = self.client.get(format!("{}/v1/jobs/{id}", self.base)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    async fn wait_for_progress(&self, id: &str, succeeded: u64) -> Value {
+        let started = Instant::now();
+        loop {
+            let job = self.job(id).await;
+            if job["succeeded"].as_u64().unwrap() >= succeeded {
+                return job;
+            }
+            assert!(started.elapsed() < PATIENCE, "no progress: {job}\n{}", self.logs());
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    async fn wait_for_end(&self, id: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            let job = self.job(id).await;
+            if !job["finished_at"].is_null() {
+                return job;
+            }
+            assert!(started.elapsed() < PATIENCE, "the job did not end: {job}\n{}", self.logs());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Checks an ended job: every item succeeded, and made exactly one stored image.
+    async fn assert_done_once(&self, job: &Value, items: usize) {
+        assert_eq!(job["status"], "succeeded", "{job}\n{}", self.logs());
+        assert_eq!(job["succeeded"], items, "{job}");
+        let job_id = job["id"].as_str().unwrap();
+        let outputs: HashSet<String> = job["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| {
+                assert_eq!(item["status"], "succeeded", "{item}");
+                item["image"]["id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(outputs.len(), items, "one output image per item");
+        let listed: Value = self
+            .client
+            .get(format!("{}/v1/images?limit=1000", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let stored: Vec<String> = listed["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|image| image["job_id"] == job_id)
+            .map(|image| image["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(stored.len(), items, "no item stored a second image");
+        assert_eq!(stored.into_iter().collect::<HashSet<_>>(), outputs);
+        // Each output is really there, in the storage every process shares.
+        for id in outputs.iter().take(3) {
+            let response =
+                self.client.get(format!("{}/v1/images/{id}", self.base)).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let bytes = response.bytes().await.unwrap();
+            let decoded = image::load_from_memory(&bytes).expect("a decodable output");
+            assert!(decoded.width() > 0);
+        }
+    }
+
+    fn logs(&self) -> String {
+        let mut logs = String::new();
+        for (name, process) in self
+            .api
+            .iter()
+            .map(|api| ("api", api))
+            .chain(self.workers.iter().map(|w| ("worker", w)))
+        {
+            let log = process.log();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            logs += &format!("--- {name} (last lines)\n");
+            for line in tail.into_iter().rev() {
+                logs += line;
+                logs.push('\n');
+            }
+        }
+        logs
+    }
+}
+
+/// Starts this binary again in `role` (`api` or `worker`).
+fn spawn(role: &str, env: &[(String, String)], log: &Path) -> Process {
+    let file = std::fs::File::create(log).expect("log file");
+    let child = Command::new(std::env::current_exe().expect("this binary"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(ROLE, role)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .unwrap_or_else(|error| panic!("start the {role} process: {error}"));
+    Process { child, log: log.to_path_buf() }
+}
+
+async fn a_worker_killed_mid_job_loses_nothing_and_repeats_nothing() {
+    if let Some(why) = services_missing() {
+        return skip("a_worker_killed_mid_job_loses_nothing_and_repeats_nothing", &why);
+    }
+    let mut cluster = Cluster::start(2, &[]).await;
+    let image = cluster.upload("wine.jpg").await;
+    let job_id = cluster.submit(&image, ITEMS).await;
+    cluster.wait_for_progress(&job_id, 4).await;
+    // The first worker has done items and holds one unacknowledged: kill it without notice.
+    let mut victim = cluster.workers.remove(0);
+    victim.kill_9();
+    let at_kill = cluster.job(&job_id).await;
+    assert!(at_kill["finished_at"].is_null(), "the kill came mid-job: {at_kill}");
+    assert!(
+        victim.log().contains("item succeeded"),
+        "the killed worker had taken part:\n{}",
+        victim.log()
+    );
+    let job = cluster.wait_for_end(&job_id).await;
+    cluster.assert_done_once(&job, ITEMS).await;
+}
+
+/// Restarts the local RabbitMQ application; started again when dropped, whatever happens.
+struct BrokerOutage;
+
+impl BrokerOutage {
+    fn begin() -> BrokerOutage {
+        rabbitmqctl("stop_app");
+        BrokerOutage
+    }
+}
+
+impl Drop for BrokerOutage {
+    fn drop(&mut self) {
+        rabbitmqctl("start_app");
+        let _ = Command::new("rabbitmqctl").args(["await_startup", "--timeout", "60"]).status();
+    }
+}
+
+fn rabbitmqctl(command: &str) {
+    let status = Command::new("rabbitmqctl")
+        .arg(command)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|error| panic!("rabbitmqctl {command}: {error}"));
+    assert!(status.success(), "rabbitmqctl {command} failed");
+}
+
+/// Why this test cannot restart the broker, if it cannot.
+fn broker_not_restartable() -> Option<String> {
+    let amqp = host_port(&amqp_url(), 5672);
+    if !amqp.starts_with("127.0.0.1:") {
+        return Some(format!("RabbitMQ at {amqp} is not on this machine"));
+    }
+    match Command::new("rabbitmqctl")
+        .arg("status")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(status) if status.success() => None,
+        Ok(_) => Some("rabbitmqctl cannot reach the local node".into()),
+        Err(error) => Some(format!("no rabbitmqctl: {error}")),
+    }
+}
+
+async fn a_rabbitmq_restart_mid_job_loses_nothing() {
+    let test = "a_rabbitmq_restart_mid_job_loses_nothing";
+    if let Some(why) = services_missing().or_else(broker_not_restartable) {
+        return skip(test, &why);
+    }
+    // A short sweep, so that items submitted while the broker is down are published soon
+    // after it is back.
+    let cluster = Cluster::start(2, &[("PROGIMAGE_SWEEP_EVERY_S", "2")]).await;
+    let image = cluster.upload("wine.jpg").await;
+    let running = cluster.submit(&image, ITEMS).await;
+    cluster.wait_for_progress(&running, 3).await;
+    let during = {
+        let _outage = BrokerOutage::begin();
+        let at_stop = cluster.job(&running).await;
+        assert!(at_stop["finished_at"].is_null(), "the restart came mid-job: {at_stop}");
+        // The API still takes jobs: committed to the database, published once it can be.
+        let during = cluster.submit(&image, 10).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        during
+    };
+    let job = cluster.wait_for_end(&running).await;
+    cluster.assert_done_once(&job, ITEMS).await;
+    let job = cluster.wait_for_end(&during).await;
+    cluster.assert_done_once(&job, 10).await;
+}
