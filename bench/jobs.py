@@ -12,8 +12,11 @@ bench/jobs.sh stops rather than report a number for work that was not done.
 
 import argparse
 import json
+import os
 import pathlib
+import resource
 import statistics
+import subprocess
 import sys
 import time
 import urllib.error
@@ -58,6 +61,26 @@ def request(method, url, body=None, content_type=None, timeout=60):
         fail(f"{method} {url}: {error}")
 
 
+def cpu_seconds(pids):
+    """User + system CPU seconds of the processes `pids` so far (every thread)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def database_backends(admin_url, database):
+    """The pids of the Postgres backends serving `database` (on this machine)."""
+    out = subprocess.run(["psql", admin_url, "-Atc",
+                          f"select pid from pg_stat_activity where datname = '{database}'"],
+                         check=True, capture_output=True, text=True).stdout
+    return [int(line) for line in out.split()]
+
+
 def parse_time(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
@@ -83,6 +106,9 @@ def job(args):
     image_ids = json.loads(pathlib.Path(args.inputs).read_text())[args.workload]
     body = dict(WORKLOADS[args.workload])
     body["items"] = [{"image_id": image_ids[i % len(image_ids)]} for i in range(args.items)]
+    pids = [int(pid) for pid in args.pids.split(",")] if args.pids else []
+    backends = database_backends(args.admin_url, args.database) if args.database else []
+    cpu_before = cpu_seconds(pids + backends)
     submitted_wall = time.time()
     status, headers, accepted = request("POST", f"{args.api}/v1/jobs", body)
     accepted_wall = time.time()
@@ -104,6 +130,11 @@ def job(args):
                  f"{newest['succeeded']} succeeded, {newest['failed']} failed")
         time.sleep(args.poll)
     seen_wall = time.time()
+    # Backends opened during the job count from their start; RabbitMQ's CPU is not counted
+    # (a shared broker).
+    if args.database:
+        backends = sorted(set(backends) | set(database_backends(args.admin_url, args.database)))
+    cpu = cpu_seconds(pids + backends) - cpu_before
     _, _, full = request("GET", f"{args.api}/v1/jobs/{job_id}", timeout=120)
     items_ok = sum(1 for item in full["items"] if item["status"] == "succeeded" and item["image"])
     if full["status"] != "succeeded" or full["succeeded"] != args.items or items_ok != args.items:
@@ -123,7 +154,28 @@ def job(args):
         "ms_per_item": round(1000 * seconds / args.items, 3),
         "submit_s": round(accepted_wall - submitted_wall, 3),
         "wall_s": round(seen_wall - submitted_wall, 3),
+        "cpu_s": round(cpu, 3),
+        "cpu_ms_per_item": round(1000 * cpu / args.items, 3),
     }
+    if args.tag:
+        record.update(json.loads(args.tag))
+    print(json.dumps(record))
+
+
+def engine(args):
+    """Runs the engine alone (core/examples/workloads.rs) for one workload and mode and
+    prints its JSON line with the CPU it used per image (the warm-up pass, one image per
+    input, counted in)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run([args.exe, "--runs", "1", "--seconds", str(args.seconds), "--only", args.workload,
+                          "--mode", args.mode, "--corpus", args.corpus],
+                         check=True, capture_output=True, text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    record = next(json.loads(line) for line in out.splitlines() if '"summary"' not in line)
+    warm_up = {"W1": 6, "L1": 1}[args.workload]
+    record.update({"kind": "engine", "cpu_s": round(cpu, 3),
+                   "cpu_ms_per_item": round(1000 * cpu / (record["images"] + warm_up), 3)})
     if args.tag:
         record.update(json.loads(args.tag))
     print(json.dumps(record))
@@ -172,6 +224,30 @@ def table(args):
             else:
                 row += ["—", "—", "—", "—"]
             print("| " + " | ".join(row) + " |")
+    # CPU per item: where the machine is busy, CPU time is steadier than wall time.
+    print("\n| workload | worker processes x threads | job CPU ms/item | engine CPU ms/image | CPU overhead ms/item |")
+    print("|---|---|---|---|---|")
+    engine_cpu = {}
+    for line in pathlib.Path(args.file).read_text().splitlines():
+        record = json.loads(line)
+        if record.get("kind") == "engine" and "cpu_ms_per_item" in record:
+            engine_cpu.setdefault((record["workload"], record["in_flight"]), []).append(record["cpu_ms_per_item"])
+    for workload in WORKLOADS:
+        for processes, threads in CONFIGS:
+            records = [r for r in jobs.get((workload, processes, threads), []) if "cpu_ms_per_item" in r]
+            if not records:
+                continue
+            total = records[0]["total_threads"]
+            threads_text = f"{total // int(processes)} (default)" if threads == "default" else threads
+            cpu = [r["cpu_ms_per_item"] for r in records]
+            row = [workload, f"{processes} x {threads_text}", cell(cpu, 2)]
+            reference = engine_cpu.get((workload, total), [])
+            if reference:
+                extra = statistics.median(cpu) - statistics.median(reference)
+                row += [f"{cell(reference, 2)} ({total} thr)", f"**{extra:.2f}**"]
+            else:
+                row += ["—", "—"]
+            print("| " + " | ".join(row) + " |")
     runs = {len(records) for records in jobs.values()} | {len(values) for values in engine.values()}
     print(f"\nmedian (min-max) over {'/'.join(str(n) for n in sorted(runs))} runs; the engine "
           "alone at the job's total thread count (processes x threads)")
@@ -193,7 +269,18 @@ def main():
     p.add_argument("--poll", type=float, default=0.1, help="seconds between polls")
     p.add_argument("--timeout", type=float, default=900)
     p.add_argument("--tag", help="JSON object merged into the printed line")
+    p.add_argument("--pids", help="comma-separated pids whose CPU the job is charged")
+    p.add_argument("--admin-url", help="Postgres URL to list the database's backends with")
+    p.add_argument("--database", help="charge the CPU of this database's Postgres backends too")
     p.set_defaults(run=job)
+    p = commands.add_parser("engine")
+    p.add_argument("--exe", required=True, help="the workloads example")
+    p.add_argument("--workload", required=True, choices=sorted(WORKLOADS))
+    p.add_argument("--mode", required=True)
+    p.add_argument("--seconds", type=float, default=5)
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--tag", help="JSON object merged into the printed line")
+    p.set_defaults(run=engine)
     p = commands.add_parser("table")
     p.add_argument("file")
     p.set_defaults(run=table)

@@ -206,7 +206,8 @@ measure_config() {
   for workload in W1 L1; do
     log "run $run/$runs: $workload, $processes worker process(es) x PROGIMAGE_WORKERS=$threads"
     python3 "$root/bench/jobs.py" job --api "$api" --inputs "$dir/inputs.json" \
-      --workload "$workload" --items "$items" \
+      --workload "$workload" --items "$items" --pids "$(IFS=,; echo "${pids[*]}")" \
+      --admin-url "$admin_url" --database "$db" \
       --tag "{\"kind\":\"job\",\"run\":$run,\"processes\":$processes,\"threads\":\"$threads\",\"total_threads\":$total,\"storage\":\"$storage_kind\"}" |
       tee -a "$out" >&2
   done
@@ -215,13 +216,15 @@ measure_config() {
 }
 
 measure_engine() {
-  local run=$1 mode
+  local run=$1 mode workload
   # The thread counts of the configurations: 1, one per core, two per core.
   for mode in one all $((2 * cores)); do
-    log "run $run/$runs: engine alone, W1 and L1, mode $mode"
-    "$bin/examples/workloads" --runs 1 --seconds "$seconds" --only W1,L1 --mode "$mode" \
-      --corpus "$corpus" | grep -v '"summary"' |
-      sed "s/^{/{\"kind\":\"engine\",\"run_of_jobs\":$run,/" | tee -a "$out" >&2
+    for workload in W1 L1; do
+      log "run $run/$runs: engine alone, $workload, mode $mode"
+      python3 "$root/bench/jobs.py" engine --exe "$bin/examples/workloads" --workload "$workload" \
+        --mode "$mode" --seconds "$seconds" --corpus "$corpus" --tag "{\"run_of_jobs\":$run}" |
+        tee -a "$out" >&2
+    done
   done
 }
 
