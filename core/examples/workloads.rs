@@ -3,13 +3,16 @@
 //! (`bench/compare.sh` does that).
 //!
 //!   cargo run --release -p progimage-core --example workloads -- \
-//!       [--mode one|all] [--runs 3] [--seconds 3] [--only W1,W3c] [--corpus ../shared/corpus]
+//!       [--mode one|all|N] [--runs 3] [--seconds 3] [--only W1,W3c] [--corpus ../shared/corpus]
+//!
+//! `--only L1` measures the light workload of `bench/jobs.sh` (a tiny PNG fixture to JPEG),
+//! which is not among the default set.
 //!
 //! Every (run, workload, mode) measurement is a fresh child process, so its peak RSS is its
 //! own; runs are interleaved (run 1 of every workload and mode, then run 2, ...) so that
 //! machine noise spreads evenly. Modes: "one" = one core (one image at a time on one thread);
-//! "all" = as many images in flight as cores, each on its own thread. Without `--mode` both
-//! are measured. Prints one JSON line per measurement, then one summary line per workload and
+//! "all" = as many images in flight as cores, each on its own thread; a number N = N images in
+//! flight on N threads. Without `--mode` "one" and "all" are measured. Prints one JSON line per measurement, then one summary line per workload and
 //! mode (median and min-max over the runs).
 
 #[path = "../benches/workloads/mod.rs"]
@@ -49,13 +52,17 @@ fn parse_args() -> Result<Args, String> {
         let number = |what: &str| format!("{key} takes {what}, not {value}");
         match key.as_str() {
             "--mode" if value == "one" || value == "all" => args.modes = vec![value],
+            // A number: that many images in flight (bench/jobs.sh matches a job's threads).
+            "--mode" if value.parse::<usize>().is_ok_and(|n| n > 0) => args.modes = vec![value],
             "--runs" => args.runs = value.parse().map_err(|_| number("a whole number"))?,
             "--seconds" => args.seconds = value.parse().map_err(|_| number("a number"))?,
             "--only" => {
                 args.only = value.split(',').map(str::to_owned).collect();
-                if let Some(bad) =
-                    args.only.iter().find(|id| !workloads::IDS.contains(&id.as_str()))
-                {
+                let known = |id: &&String| {
+                    workloads::IDS.contains(&id.as_str())
+                        || workloads::EXTRA_IDS.contains(&id.as_str())
+                };
+                if let Some(bad) = args.only.iter().find(|id| !known(id)) {
                     return Err(format!("unknown workload {bad}"));
                 }
             }
@@ -83,7 +90,8 @@ fn child(args: &Args, workload: &str, mode: &str, run: u32) -> Result<Value, Str
     }
     let in_flight = match mode {
         "one" => 1,
-        _ => thread::available_parallelism().map_or(1, usize::from),
+        "all" => thread::available_parallelism().map_or(1, usize::from),
+        count => count.parse().map_err(|_| format!("unknown mode {count}"))?,
     };
     let count = workload.inputs.len();
     // (next input index, images done, megapixels done), shared by the workers.

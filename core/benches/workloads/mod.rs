@@ -12,6 +12,14 @@ use progimage_core::spec::Transform;
 /// Every workload id, in the order they are measured and reported.
 pub const IDS: [&str; 8] = ["W1", "W2", "W3a", "W3b", "W3c", "W4", "W5", "W6"];
 
+/// Workloads outside `shared/bench-workloads.md`, measured only when named: `L1`, a tiny
+/// PNG fixture to JPEG q80 with no operations, the engine side of `bench/jobs.sh`'s light
+/// job (whose per-item cost is mostly the queue's, the database's and the storage's).
+pub const EXTRA_IDS: [&str; 1] = ["L1"];
+
+/// The light workload's one input, from the repository's fixtures (not the corpus).
+const LIGHT_FIXTURE: &str = "sample.png";
+
 /// The three JPEGs of W3b, W3c and W4.
 const THREE: [&str; 3] = [
     "Kleiber_by_Lukas_Baubkus.jpg",
@@ -111,7 +119,16 @@ pub fn load(id: &str, corpus: &Path) -> Option<Workload> {
         "W6" => {
             ("W6", files(corpus, "png", "png"), query(&[("svg", "trace")], ImageFormat::Svg), false)
         }
-        other => panic!("unknown workload {other}; known: {}", IDS.join(", ")),
+        "L1" => {
+            let fixture: PathBuf =
+                [env!("CARGO_MANIFEST_DIR"), "..", "fixtures", "images", LIGHT_FIXTURE]
+                    .iter()
+                    .collect();
+            ("L1", vec![fixture], query(&[("q", "80")], ImageFormat::Jpeg), false)
+        }
+        other => {
+            panic!("unknown workload {other}; known: {}, {}", IDS.join(", "), EXTRA_IDS.join(", "))
+        }
     };
     let mut inputs: Vec<Input> = files.iter().map(|path| read(path)).collect();
     if id == "W6" {
