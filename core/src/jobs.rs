@@ -307,11 +307,21 @@ impl JobService {
         // Confirms are awaited many at a time: a large job costs a few round trips, not one
         // per item. Any failure leaves the job's items unmarked for the sweeper, which
         // publishes them later (a duplicate message is harmless: items are idempotent).
-        let failure = futures::stream::iter(job.items.iter().enumerate())
-            .map(|(index, item)| {
-                let message =
-                    Message::JobItem { job_id: id, index: index as u32, family: item.family };
-                async move { self.queue.publish(&message).await }
+        // Owned messages and queue handles: the future stays `Send` for any caller.
+        let messages: Vec<Message> = job
+            .items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| Message::JobItem {
+                job_id: id,
+                index: index as u32,
+                family: item.family,
+            })
+            .collect();
+        let failure = futures::stream::iter(messages)
+            .map(|message| {
+                let queue = Arc::clone(&self.queue);
+                async move { queue.publish(&message).await }
             })
             .buffered(PUBLISH_IN_FLIGHT)
             .filter_map(|published| std::future::ready(published.err()))

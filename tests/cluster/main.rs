@@ -280,8 +280,14 @@ impl Cluster {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/images").join(fixture),
         )
         .expect("fixture");
-        let response =
-            self.client.post(format!("{}/v1/images", self.base)).body(bytes).send().await.unwrap();
+        let response = self
+            .client
+            .post(format!("{}/v1/images", self.base))
+            .header("content-type", "image/jpeg")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 201, "upload");
         let image: Value = response.json().await.unwrap();
         image["id"].as_str().unwrap().to_string()
