@@ -535,7 +535,8 @@ impl Repository {
 
     /// Items still queued since before `older_than` whose message the broker never
     /// confirmed (lost between the commit and the confirm, or submitted while the broker was
-    /// down); their `updated_at` is touched so a sweep republishes each once per period.
+    /// down). A sweep marks each published once the broker confirms it, so it is not
+    /// touched here: an item whose re-publish fails simply comes back next round.
     pub async fn stale_queued_items(
         &self,
         older_than: DateTime<Utc>,
@@ -549,25 +550,17 @@ impl Repository {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let now = format_time(now());
-        let mut stale = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let job_id: String = row.try_get("job_id")?;
-            let index = count(row, "idx")?;
-            sqlx::query("update job_items set updated_at = $1 where job_id = $2 and idx = $3")
-                .bind(&now)
-                .bind(&job_id)
-                .bind(i64::from(index))
-                .execute(&self.pool)
-                .await?;
-            let family: String = row.try_get("family")?;
-            stale.push((
-                parse_uuid(&job_id)?,
-                index,
-                Family::from_name(&family).unwrap_or(Family::Raster),
-            ));
-        }
-        Ok(stale)
+        rows.iter()
+            .map(|row| {
+                let job_id: String = row.try_get("job_id")?;
+                let family: String = row.try_get("family")?;
+                Ok((
+                    parse_uuid(&job_id)?,
+                    count(row, "idx")?,
+                    Family::from_name(&family).unwrap_or(Family::Raster),
+                ))
+            })
+            .collect()
     }
 
     /// Every unfinished item (queued, or running when the process stopped).
