@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use progimage_tests::{TestState, amqp_url};
+use progimage_tests::{TestState, amqp_url, postgres_url};
 use serde_json::{Value, json};
 
 /// Items per job: enough that a kill or a broker restart lands mid-job.
@@ -61,11 +61,6 @@ fn host_port(url: &str, default_port: u16) -> String {
     if host.contains(':') { host } else { format!("{host}:{default_port}") }
 }
 
-fn postgres_url() -> String {
-    std::env::var("PROGIMAGE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
 /// Why the distributed services cannot be used, if they cannot.
 fn services_missing() -> Option<String> {
     let postgres = host_port(&postgres_url(), 5432);
@@ -99,23 +94,20 @@ fn init_tracing() {
 /// What `progimage-api`'s `main` does.
 fn serve_api() -> std::process::ExitCode {
     let config = <progimage_api::Config as clap::Parser>::parse_from(["progimage-api"]);
-    init_tracing();
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    match runtime.block_on(progimage_api::run(config)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("{error:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    serve(progimage_api::run(config))
 }
 
 /// What `progimage-worker`'s `main` does.
 fn serve_worker() -> std::process::ExitCode {
     let config = <progimage_worker::Config as clap::Parser>::parse_from(["progimage-worker"]);
+    serve(progimage_worker::run(config))
+}
+
+/// Logs, then runs a process's main future to its end.
+fn serve(run: impl std::future::Future<Output = anyhow::Result<()>>) -> std::process::ExitCode {
     init_tracing();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    match runtime.block_on(progimage_worker::run(config)) {
+    match runtime.block_on(run) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{error:#}");

@@ -17,6 +17,12 @@ pub fn distributed() -> bool {
     std::env::var("PROGIMAGE_TEST_BACKEND").is_ok_and(|backend| backend == "distributed")
 }
 
+/// The Postgres the distributed tests create their databases in (`PROGIMAGE_TEST_POSTGRES`).
+pub fn postgres_url() -> String {
+    std::env::var("PROGIMAGE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
 /// The RabbitMQ the distributed tests use (`PROGIMAGE_TEST_AMQP`).
 pub fn amqp_url() -> String {
     std::env::var("PROGIMAGE_TEST_AMQP")
@@ -53,8 +59,7 @@ impl TestState {
     pub async fn new_distributed() -> TestState {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let name = format!("progimage_t_{}", uuid::Uuid::now_v7().simple());
-        let admin = std::env::var("PROGIMAGE_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin = postgres_url();
         let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
             .await
             .expect("the test Postgres (PROGIMAGE_TEST_POSTGRES) answers");
