@@ -3,9 +3,9 @@
 //! is given). A worker killed with SIGKILL mid-job and a
 //! RabbitMQ restarted mid-job lose nothing, and no item is done twice.
 //!
-//! The services come from the same variables as the distributed suite
-//! (`PROGIMAGE_TEST_POSTGRES`, `PROGIMAGE_TEST_AMQP`, `AWS_ENDPOINT_URL`; `scripts/services`
-//! prints them). When they are unreachable the tests say so on stderr and skip, except
+//! The services come from `progimage_tests::services`, as for the distributed suite: the
+//! given ones (`scripts/services` prints them), else containers when Docker answers, else
+//! the local Postgres and RabbitMQ. Without any the tests say so on stderr and skip, except
 //! under `CI`, where that is a failure. The restart test drives the local broker with
 //! `rabbitmqctl stop_app` / `start_app`, so it runs only when RabbitMQ is on loopback and
 //! `rabbitmqctl` can reach it.
@@ -16,12 +16,11 @@
 //! That keeps the test free of a second build of the binaries with other features.
 
 use std::collections::HashSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use progimage_tests::{TestState, amqp_url, postgres_url};
+use progimage_tests::{Services, TestState, services, skip};
 use serde_json::{Value, json};
 
 /// Items per job: enough that a kill or a broker restart lands mid-job.
@@ -29,50 +28,6 @@ const ITEMS: usize = 40;
 
 /// How long a job may take to end once nothing stands in its way.
 const PATIENCE: Duration = Duration::from_secs(240);
-
-/// Says loudly (past the test harness's capture) that a test did not run, or fails under CI.
-fn skip(test: &str, why: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{test} cannot run under CI: {why}");
-    }
-    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED {test}: {why} ***\n");
-}
-
-fn reachable(address: &str) -> bool {
-    address
-        .parse()
-        .ok()
-        .and_then(|address| {
-            std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2)).ok()
-        })
-        .is_some()
-}
-
-/// `host:port` of a service URL (`scheme://user:password@host:port/path`).
-fn host_port(url: &str, default_port: u16) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split('/').next().unwrap_or_default();
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let host = if host.starts_with("localhost") {
-        host.replacen("localhost", "127.0.0.1", 1)
-    } else {
-        host.to_string()
-    };
-    if host.contains(':') { host } else { format!("{host}:{default_port}") }
-}
-
-/// Why the distributed services cannot be used, if they cannot.
-fn services_missing() -> Option<String> {
-    let postgres = host_port(&postgres_url(), 5432);
-    let amqp = host_port(&amqp_url(), 5672);
-    if !reachable(&postgres) {
-        return Some(format!("Postgres is unreachable at {postgres} (PROGIMAGE_TEST_POSTGRES)"));
-    }
-    if !reachable(&amqp) {
-        return Some(format!("RabbitMQ is unreachable at {amqp} (PROGIMAGE_TEST_AMQP)"));
-    }
-    None
-}
 
 /// The role a re-executed copy of this binary plays.
 const ROLE: &str = "PROGIMAGE_CLUSTER_ROLE";
@@ -88,7 +43,8 @@ fn main() -> std::process::ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    // Standard error: the harness keeps each process's stderr as its log.
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 /// What `progimage-api`'s `main` does.
@@ -199,29 +155,23 @@ struct Cluster {
 
 impl Cluster {
     /// Starts the api and `workers` worker processes of one thread each.
-    async fn start(workers: usize, extra_worker_env: &[(&str, &str)]) -> Cluster {
+    async fn start(
+        services: &'static Services,
+        workers: usize,
+        extra_worker_env: &[(&str, &str)],
+    ) -> Cluster {
         progimage_core::net::install_crypto_provider();
-        let state = TestState::new_distributed().await;
-        let storage = if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
-            state.storage_url.clone().expect("an S3 prefix")
-        } else {
-            // No S3 endpoint: a directory shared by every process is the storage.
-            state.data_dir.path().join("objects").display().to_string()
-        };
+        // Its storage is the services' S3, else a directory every process shares.
+        let state = TestState::new_distributed(services).await;
         let mut env = vec![
             ("DATABASE_URL".to_string(), state.database_url.clone().expect("a database")),
-            ("AMQP_URL".into(), amqp_url()),
+            ("AMQP_URL".into(), services.amqp.clone()),
             ("PROGIMAGE_AMQP_PREFIX".into(), state.amqp_prefix.clone().expect("a prefix")),
-            ("PROGIMAGE_STORAGE".into(), storage),
+            ("PROGIMAGE_STORAGE".into(), state.storage_url.clone().expect("a storage")),
             ("PROGIMAGE_WORKERS".into(), "1".into()),
             ("RUST_LOG".into(), "info,progimage_core=debug".into()),
         ];
-        for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL"]
-        {
-            if let Ok(value) = std::env::var(name) {
-                env.push((name.into(), value));
-            }
-        }
+        env.extend(services.s3_env());
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut api_env = env.clone();
         api_env.push(("PROGIMAGE_LISTEN".into(), format!("127.0.0.1:{port}")));
@@ -410,23 +360,29 @@ fn spawn(role: &str, env: &[(String, String)], log: &Path) -> Process {
 }
 
 async fn a_worker_killed_mid_job_loses_nothing_and_repeats_nothing() {
-    if let Some(why) = services_missing() {
-        return skip("a_worker_killed_mid_job_loses_nothing_and_repeats_nothing", &why);
-    }
-    let mut cluster = Cluster::start(2, &[]).await;
+    let services = match services().await {
+        Ok(services) => services,
+        Err(why) => return skip("a_worker_killed_mid_job_loses_nothing_and_repeats_nothing", &why),
+    };
+    let mut cluster = Cluster::start(services, 2, &[]).await;
     let image = cluster.upload("wine.jpg").await;
     let job_id = cluster.submit(&image, ITEMS).await;
+    // Wait until the first worker has finished an item and so holds the next one
+    // unacknowledged, then kill it without notice.
+    let started = Instant::now();
+    while !cluster.workers[0].log().contains("item succeeded") {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the first worker never finished an item:\n{}",
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     cluster.wait_for_progress(&job_id, 4).await;
-    // The first worker has done items and holds one unacknowledged: kill it without notice.
     let mut victim = cluster.workers.remove(0);
     victim.kill_9();
     let at_kill = cluster.job(&job_id).await;
     assert!(at_kill["finished_at"].is_null(), "the kill came mid-job: {at_kill}");
-    assert!(
-        victim.log().contains("item succeeded"),
-        "the killed worker had taken part:\n{}",
-        victim.log()
-    );
     let job = cluster.wait_for_end(&job_id).await;
     cluster.assert_done_once(&job, ITEMS).await;
 }
@@ -458,8 +414,13 @@ fn rabbitmqctl(command: &str) {
 }
 
 /// Why this test cannot restart the broker, if it cannot.
-fn broker_not_restartable() -> Option<String> {
-    let amqp = host_port(&amqp_url(), 5672);
+fn broker_not_restartable(services: &Services) -> Option<String> {
+    if services.source == progimage_tests::Source::Containers {
+        return Some(
+            "RabbitMQ runs in a container here, not under this machine's rabbitmqctl".into(),
+        );
+    }
+    let amqp = services.amqp_address();
     if !amqp.starts_with("127.0.0.1:") {
         return Some(format!("RabbitMQ at {amqp} is not on this machine"));
     }
@@ -477,12 +438,16 @@ fn broker_not_restartable() -> Option<String> {
 
 async fn a_rabbitmq_restart_mid_job_loses_nothing() {
     let test = "a_rabbitmq_restart_mid_job_loses_nothing";
-    if let Some(why) = services_missing().or_else(broker_not_restartable) {
+    let services = match services().await {
+        Ok(services) => services,
+        Err(why) => return skip(test, &why),
+    };
+    if let Some(why) = broker_not_restartable(services) {
         return skip(test, &why);
     }
     // A short sweep, so that items submitted while the broker is down are published soon
     // after it is back.
-    let cluster = Cluster::start(2, &[("PROGIMAGE_SWEEP_EVERY_S", "2")]).await;
+    let cluster = Cluster::start(services, 2, &[("PROGIMAGE_SWEEP_EVERY_S", "2")]).await;
     let image = cluster.upload("wine.jpg").await;
     let running = cluster.submit(&image, ITEMS).await;
     cluster.wait_for_progress(&running, 3).await;

@@ -10,23 +10,14 @@ use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+pub mod services;
+pub use services::{Services, Source, services, services_blocking, skip};
+
 /// Which set-up the suite runs against: `PROGIMAGE_TEST_BACKEND=distributed` runs every
 /// test against Postgres, RabbitMQ and an S3-compatible store (with an in-process
 /// `progimage-worker`); otherwise the embedded default (SQLite, files, in-process queue).
 pub fn distributed() -> bool {
     std::env::var("PROGIMAGE_TEST_BACKEND").is_ok_and(|backend| backend == "distributed")
-}
-
-/// The Postgres the distributed tests create their databases in (`PROGIMAGE_TEST_POSTGRES`).
-pub fn postgres_url() -> String {
-    std::env::var("PROGIMAGE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-/// The RabbitMQ the distributed tests use (`PROGIMAGE_TEST_AMQP`).
-pub fn amqp_url() -> String {
-    std::env::var("PROGIMAGE_TEST_AMQP")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
 }
 
 /// Where one test's state lives, so a restarted server finds it again.
@@ -36,6 +27,7 @@ pub struct TestState {
     /// Distributed only: the test's own database, storage prefix and queue prefix.
     pub database_url: Option<String>,
     pub storage_url: Option<String>,
+    pub amqp_url: Option<String>,
     pub amqp_prefix: Option<String>,
 }
 
@@ -44,22 +36,26 @@ impl TestState {
     /// prefix and queue prefix.
     pub async fn new() -> TestState {
         if distributed() {
-            return TestState::new_distributed().await;
+            match services().await {
+                Ok(services) => return TestState::new_distributed(services).await,
+                Err(why) => skip_suite(&why),
+            }
         }
         TestState {
             data_dir: tempfile::tempdir().expect("temp dir"),
             database_url: None,
             storage_url: None,
+            amqp_url: None,
             amqp_prefix: None,
         }
     }
 
-    /// Fresh distributed state whatever the suite's set-up: a new Postgres database (from
-    /// `PROGIMAGE_TEST_POSTGRES`), a prefix in the test bucket and a queue prefix.
-    pub async fn new_distributed() -> TestState {
+    /// Fresh distributed state whatever the suite's set-up: a new database in the services'
+    /// Postgres, a prefix in their bucket (or a directory, without S3) and a queue prefix.
+    pub async fn new_distributed(services: &Services) -> TestState {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let name = format!("progimage_t_{}", uuid::Uuid::now_v7().simple());
-        let admin = postgres_url();
+        let admin = services.postgres.clone();
         let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
             .await
             .expect("the test Postgres (PROGIMAGE_TEST_POSTGRES) answers");
@@ -70,15 +66,25 @@ impl TestState {
         .await
         .expect("create the test database");
         let (base, _) = admin.rsplit_once('/').expect("a database URL");
-        let bucket =
-            std::env::var("PROGIMAGE_TEST_BUCKET").unwrap_or_else(|_| "progimage-test".into());
+        let storage = match &services.s3 {
+            Some(s3) => format!("s3://{}/{name}", s3.bucket),
+            None => data_dir.path().join("objects").display().to_string(),
+        };
         TestState {
             data_dir,
             database_url: Some(format!("{base}/{name}")),
-            storage_url: Some(format!("s3://{bucket}/{name}")),
+            storage_url: Some(storage),
+            amqp_url: Some(services.amqp.clone()),
             amqp_prefix: Some(name),
         }
     }
+}
+
+/// The distributed suite was asked for (`PROGIMAGE_TEST_BACKEND=distributed`) and its
+/// services are nowhere: say so loudly and end the run, or fail under `CI`.
+fn skip_suite(why: &str) -> ! {
+    skip("the distributed integration suite", why);
+    std::process::exit(0)
 }
 
 /// A running server and a client for it. Dropping it stops the server.
@@ -147,14 +153,13 @@ impl TestApp {
             "--data-dir".into(),
             state.data_dir.path().display().to_string(),
         ];
-        let amqp_url = amqp_url();
-        if let (Some(database), Some(storage), Some(prefix)) =
-            (&state.database_url, &state.storage_url, &state.amqp_prefix)
+        if let (Some(database), Some(storage), Some(amqp_url), Some(prefix)) =
+            (&state.database_url, &state.storage_url, &state.amqp_url, &state.amqp_prefix)
         {
             for (flag, value) in [
                 ("--database-url", database),
                 ("--storage", storage),
-                ("--amqp-url", &amqp_url),
+                ("--amqp-url", amqp_url),
                 ("--amqp-prefix", prefix),
             ] {
                 args.push(flag.into());
@@ -171,30 +176,32 @@ impl TestApp {
         let shutdown = CancellationToken::new();
         let (context, background) =
             AppContext::build(config, shutdown.clone()).await.expect("build the app");
-        let worker = match (&state.database_url, &state.storage_url, &state.amqp_prefix) {
-            (Some(database), Some(storage), Some(prefix)) => {
-                let mut worker_args = vec![
-                    "progimage-worker".to_string(),
-                    "--database-url".into(),
-                    database.clone(),
-                    "--storage".into(),
-                    storage.clone(),
-                    "--amqp-url".into(),
-                    amqp_url,
-                    "--amqp-prefix".into(),
-                    prefix.clone(),
-                ];
-                for (name, value) in &options.args {
-                    if WORKER_FLAGS.contains(&name.as_str()) {
-                        worker_args.push(format!("--{name}"));
-                        worker_args.push(value.clone());
+        let worker =
+            match (&state.database_url, &state.storage_url, &state.amqp_url, &state.amqp_prefix) {
+                (Some(database), Some(storage), Some(amqp_url), Some(prefix)) => {
+                    let mut worker_args = vec![
+                        "progimage-worker".to_string(),
+                        "--database-url".into(),
+                        database.clone(),
+                        "--storage".into(),
+                        storage.clone(),
+                        "--amqp-url".into(),
+                        amqp_url.clone(),
+                        "--amqp-prefix".into(),
+                        prefix.clone(),
+                    ];
+                    for (name, value) in &options.args {
+                        if WORKER_FLAGS.contains(&name.as_str()) {
+                            worker_args.push(format!("--{name}"));
+                            worker_args.push(value.clone());
+                        }
                     }
+                    let config =
+                        <progimage_worker::Config as clap::Parser>::parse_from(worker_args);
+                    Some(tokio::spawn(progimage_worker::run_until(config, shutdown.clone())))
                 }
-                let config = <progimage_worker::Config as clap::Parser>::parse_from(worker_args);
-                Some(tokio::spawn(progimage_worker::run_until(config, shutdown.clone())))
-            }
-            _ => None,
-        };
+                _ => None,
+            };
         let stop = shutdown.clone();
         let server = tokio::spawn(async move {
             progimage_api::serve(listener, context, async move { stop.cancelled().await })
@@ -230,6 +237,7 @@ impl TestApp {
             data_dir: tempfile::tempdir().expect("temp dir"),
             database_url: None,
             storage_url: None,
+            amqp_url: None,
             amqp_prefix: None,
         };
         std::mem::replace(&mut self.state, empty)
