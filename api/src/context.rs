@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use anyhow::Context as _;
+
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use progimage_core::app::Services;
 use progimage_core::jobs::JobService;
@@ -55,6 +57,11 @@ impl AppContext {
                  authentication as tenant \"default\""
             );
         }
+        // The embedded default keeps its SQLite file and queue under the data directory,
+        // which on a fresh machine does not exist yet.
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("Failed to create the data directory {}", config.data_dir.display())
+        })?;
         let mut services = Services::connect(config.settings(api_keys.enabled())).await?;
         let background = match services.start_embedded_workers(shutdown).await? {
             Some(background) => background,

@@ -146,7 +146,10 @@ async fn a_job_survives_kill_9_and_every_item_is_done_once() {
 #[tokio::test]
 async fn sigterm_stops_the_server_within_ten_seconds() {
     let data_dir = tempfile::tempdir().unwrap();
-    let mut server = start(data_dir.path(), free_port()).await;
+    // A data directory that does not exist yet, as on a fresh machine: the server makes it.
+    let fresh = data_dir.path().join("fresh").join("data");
+    let mut server = start(&fresh, free_port()).await;
+    assert!(fresh.join("progimage.sqlite").exists(), "the database lives in the new directory");
     let started = Instant::now();
     let status =
         Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
