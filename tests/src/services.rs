@@ -257,35 +257,30 @@ mod containers {
     }
 
     async fn run() -> Result<(Services, Vec<ContainerAsync<GenericImage>>), String> {
-        let label = |image: GenericImage| {
-            image.with_label("progimage-tests", std::process::id().to_string())
-        };
-        let failed = |what: &'static str| move |error| format!("start {what} in Docker: {error}");
-        let postgres = label(
+        let postgres = start_container(
+            "Postgres",
             GenericImage::new("postgres", "16-alpine")
                 .with_exposed_port(5432.tcp())
                 .with_wait_for(WaitFor::message_on_stderr("ready to accept connections")),
+            &[("POSTGRES_HOST_AUTH_METHOD", "trust")],
         )
-        .with_env_var("POSTGRES_HOST_AUTH_METHOD", "trust")
-        .start()
-        .await
-        .map_err(failed("Postgres"))?;
-        let rabbitmq = label(
+        .await?;
+        let rabbitmq = start_container(
+            "RabbitMQ",
             GenericImage::new("rabbitmq", "3.13-alpine")
                 .with_exposed_port(5672.tcp())
                 .with_wait_for(WaitFor::message_on_stdout("Server startup complete")),
+            &[],
         )
-        .start()
-        .await
-        .map_err(failed("RabbitMQ"))?;
-        let moto = label(
+        .await?;
+        let moto = start_container(
+            "moto (S3)",
             GenericImage::new("motoserver/moto", "5.2.3")
                 .with_exposed_port(5000.tcp())
                 .with_wait_for(WaitFor::message_on_stderr("Running on")),
+            &[],
         )
-        .start()
-        .await
-        .map_err(failed("moto (S3)"))?;
+        .await?;
         let postgres_at = address(&postgres, 5432).await?;
         let amqp_at = address(&rabbitmq, 5672).await?;
         let s3_at = address(&moto, 5000).await?;
@@ -314,6 +309,19 @@ mod containers {
         })
         .await?;
         Ok((services, vec![postgres, rabbitmq, moto]))
+    }
+
+    /// Starts `image` labelled with this process, with `env` set.
+    async fn start_container(
+        what: &str,
+        image: GenericImage,
+        env: &[(&str, &str)],
+    ) -> Result<ContainerAsync<GenericImage>, String> {
+        let mut request = image.with_label("progimage-tests", std::process::id().to_string());
+        for (name, value) in env {
+            request = request.with_env_var(*name, *value);
+        }
+        request.start().await.map_err(|error| format!("start {what} in Docker: {error}"))
     }
 
     /// `host:port` where the host reaches `port` of `container`.
