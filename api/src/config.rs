@@ -81,6 +81,11 @@ pub struct Config {
     #[arg(long, env = "PROGIMAGE_PROCESS_TIMEOUT_S", default_value_t = 60)]
     pub process_timeout_s: u64,
 
+    /// Seconds one SVG render or AVIF decode may run in its sandbox process before it is
+    /// stopped and the image refused as too costly (422 `image_too_large`).
+    #[arg(long, env = "PROGIMAGE_MAX_RENDER_S", default_value_t = 20)]
+    pub max_render_s: u64,
+
     /// Seconds one HTTP request may take in all.
     #[arg(long, env = "PROGIMAGE_REQUEST_TIMEOUT_S", default_value_t = 120)]
     pub request_timeout_s: u64,
@@ -129,6 +134,7 @@ impl Config {
                 max_bytes: self.max_upload_bytes,
                 max_pixels: self.max_pixels,
                 max_side: self.max_output_side,
+                max_render: Duration::from_secs(self.max_render_s.max(1)),
             },
             fetch_timeout: Duration::from_secs(self.fetch_timeout_s),
             workers,

@@ -1,11 +1,29 @@
 //! Request parsing shared by the handlers: query pairs, JSON bodies and body limits.
 
 use axum::body::Body;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use http_body_util::BodyExt;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+
+/// A path segment's text. A segment that does not decode (invalid UTF-8 after
+/// percent-decoding) names no resource: 404 as a problem document, like any unknown path.
+#[derive(Debug)]
+pub struct PathText(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathText {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<PathText, ApiError> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(text)) => Ok(PathText(text)),
+            Err(_) => Err(ApiError::not_found("no such resource")),
+        }
+    }
+}
 
 /// The decoded query pairs; a repeated parameter is refused here, for every endpoint.
 pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {

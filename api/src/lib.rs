@@ -17,7 +17,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -40,7 +40,10 @@ pub fn build_router(context: AppContext) -> Router {
         .merge(routes::jobs::router())
         .merge(routes::transform::router())
         .merge(routes::webhooks::router())
-        .route_layer(middleware::from_fn_with_state(context.clone(), auth::require_tenant));
+        .route_layer(middleware::from_fn_with_state(context.clone(), auth::require_tenant))
+        // Handlers bound every body themselves (uploads by the byte limit); this only lifts
+        // axum's 2 MiB default, with room for multipart framing around a full-size file.
+        .layer(DefaultBodyLimit::max(body_limit(&context)));
     let timeout = Duration::from_secs(context.config.request_timeout_s);
     Router::new()
         .merge(v1)
@@ -55,6 +58,12 @@ pub fn build_router(context: AppContext) -> Router {
             ApiError::internal(&"a handler panicked").into_response()
         }))
         .layer(middleware::from_fn(request_id::middleware))
+}
+
+/// The most bytes any `/v1` request body may have: the upload limit plus 1 MiB of framing.
+fn body_limit(context: &AppContext) -> usize {
+    let max_bytes = context.service.limits().max_bytes;
+    usize::try_from(max_bytes).unwrap_or(usize::MAX).saturating_add(1 << 20)
 }
 
 /// Unknown paths under `/v1` still need a key: 401 comes before 404.

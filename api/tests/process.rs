@@ -1,57 +1,14 @@
 //! The real `progimage-api` binary as an operator runs it: killed with SIGKILL mid-job and
 //! started again, nothing is lost or done twice; stopped with SIGTERM, it exits in time.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-struct Server {
-    child: Child,
-    base: String,
-}
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// reqwest is built without a bundled TLS provider (the service installs one at start).
-fn http_client() -> reqwest::Client {
-    progimage_core::net::install_crypto_provider();
-    reqwest::Client::new()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start(data_dir: &std::path::Path, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_progimage-api"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("PROGIMAGE_DATA_DIR", data_dir)
-        .env("PROGIMAGE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("PROGIMAGE_WORKERS", "1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start progimage-api");
-    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
-    let client = http_client();
-    for _ in 0..200 {
-        if let Ok(response) = client.get(format!("{}/healthz", server.base)).send().await
-            && response.status().is_success()
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("progimage-api did not become healthy");
-}
+use common::{free_port, http_client, start};
 
 async fn job(client: &reqwest::Client, base: &str, id: &str) -> Value {
     client.get(format!("{base}/v1/jobs/{id}")).send().await.unwrap().json().await.unwrap()

@@ -2,12 +2,15 @@
 //! `queue_depth` waiting, each under a deadline. Past the queue depth callers are told to
 //! come back later (the API answers 503 with `Retry-After`) instead of piling up.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tracing::Instrument;
+
+/// How long a timed-out computation keeps its permit before it is given back.
+pub const TIMEOUT_GRACE: Duration = Duration::from_secs(2);
 
 /// Why work did not run to completion.
 #[derive(Debug, thiserror::Error)]
@@ -58,8 +61,10 @@ impl Engine {
     }
 
     /// Runs `work` on a blocking thread once a permit is free. The deadline covers the
-    /// work itself; a timed-out computation finishes in the background (a thread cannot
-    /// be killed) but its permit is held until then, so the bound stays true.
+    /// work itself. A thread cannot be killed, so a timed-out computation finishes in the
+    /// background, but it gives its permit back after [`TIMEOUT_GRACE`]: work that can
+    /// outlive a deadline by more (SVG renders, AVIF decodes) runs in a sandbox process
+    /// that is stopped at its own budget, so a stuck request never starves the others.
     pub async fn run<T, F>(&self, work: F) -> Result<T, EngineError>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -76,15 +81,26 @@ impl Engine {
                 self.permits.clone().acquire_owned().await.map_err(|_| EngineError::Busy)?
             }
         };
+        let permit = Arc::new(Mutex::new(Some(permit)));
+        let held = permit.clone();
         let span = tracing::Span::current();
         let handle = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            span.in_scope(work)
+            let value = span.in_scope(work);
+            held.lock().unwrap_or_else(|e| e.into_inner()).take();
+            value
         });
         match tokio::time::timeout(self.timeout, handle).in_current_span().await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(join_error)) => Err(EngineError::Panicked(join_error.to_string())),
-            Err(_) => Err(EngineError::Timeout(self.timeout)),
+            Err(_) => {
+                tokio::spawn(async move {
+                    tokio::time::sleep(TIMEOUT_GRACE).await;
+                    if permit.lock().unwrap_or_else(|e| e.into_inner()).take().is_some() {
+                        tracing::warn!("timed-out image work still running; its permit is freed");
+                    }
+                });
+                Err(EngineError::Timeout(self.timeout))
+            }
         }
     }
 }
@@ -114,5 +130,22 @@ mod tests {
 
         let slow = engine.run(|| std::thread::sleep(Duration::from_millis(600))).await;
         assert!(matches!(slow, Err(EngineError::Timeout(_))));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_timed_out_computation_gives_its_permit_back_after_the_grace() {
+        let engine = Engine::new(1, 0, Duration::from_millis(100));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let stuck = engine.run(move || wait.recv().ok()).await;
+        assert!(matches!(stuck, Err(EngineError::Timeout(_))));
+        // Still running, so still holding the permit for now.
+        assert!(matches!(engine.run(|| 0).await, Err(EngineError::Busy)));
+        let started = std::time::Instant::now();
+        while engine.permits.available_permits() == 0 {
+            assert!(started.elapsed() < TIMEOUT_GRACE * 3, "the permit never came back");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(engine.run(|| 7).await.unwrap(), 7);
+        release.send(()).unwrap();
     }
 }

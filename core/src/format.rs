@@ -182,12 +182,20 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     Sniffed::Unknown
 }
 
-/// An SVG document: optional BOM, XML declaration, comments and doctype, then `<svg`.
+/// How far into a document its `<svg` root may start (after the prolog).
+const SVG_PROLOG_MAX: usize = 1 << 20;
+
+/// An SVG document: optional BOM, XML declaration, comments and doctype, then `<svg`
+/// within the first MiB.
 fn looks_like_svg(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(4096)];
+    // Only what may start an XML document is read further.
+    if !bytes.trim_ascii_start().starts_with(b"<") && !bytes.starts_with(b"\xef\xbb\xbf") {
+        return false;
+    }
+    let head = &bytes[..bytes.len().min(SVG_PROLOG_MAX)];
     let text = match std::str::from_utf8(head) {
         Ok(text) => text,
-        // The 4 KiB cut may split a multi-byte character.
+        // The cut may split a multi-byte character.
         Err(error) => std::str::from_utf8(&head[..error.valid_up_to()]).unwrap_or(""),
     };
     let mut rest = text.trim_start_matches('\u{feff}').trim_start();
@@ -251,5 +259,14 @@ mod tests {
         );
         assert_eq!(sniff(b"hello world"), Sniffed::Unknown);
         assert_eq!(sniff(b""), Sniffed::Unknown);
+    }
+
+    #[test]
+    fn an_svg_root_after_a_long_prolog_is_still_an_svg() {
+        let comment = format!("<!-- {} -->", "padding ".repeat(1000));
+        let svg = format!("<?xml version=\"1.0\"?>\n{comment}\n<svg xmlns=\"\"/>");
+        assert!(svg.len() > 8192);
+        assert_eq!(sniff(svg.as_bytes()), Sniffed::Known(ImageFormat::Svg));
+        assert_eq!(sniff(b"plain text <svg>"), Sniffed::Unknown);
     }
 }

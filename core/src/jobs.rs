@@ -29,6 +29,8 @@ use crate::views::JobView;
 pub const MAX_ITEMS: usize = 10_000;
 /// Attempts an item gets when its failures are transient.
 pub const MAX_ITEM_ATTEMPTS: u32 = 5;
+/// Attempts for an item whose image work timed out or crashed.
+pub const MAX_WORK_ATTEMPTS: u32 = 2;
 /// Webhook delivery attempts in all.
 pub const WEBHOOK_ATTEMPTS: u32 = 10;
 /// Publishes of one submission awaiting the broker's confirm at once.
@@ -418,14 +420,27 @@ impl JobService {
             return Ok(());
         };
         let span = tracing::info_span!("job_item", job.id = %job_id, item.index = index);
-        let outcome = tracing::Instrument::instrument(self.run_item(&job, &item), span).await;
+        // Claimed more often than any retry allows: earlier attempts never recorded an
+        // outcome (the process died or was stopped mid-item), so fail it instead of looping.
+        let outcome = if item.attempts > MAX_ITEM_ATTEMPTS {
+            Err(Problem::new(
+                "internal",
+                format!("the item was interrupted {} times without an outcome", item.attempts - 1),
+            ))
+        } else {
+            tracing::Instrument::instrument(self.run_item(&job, &item), span).await
+        };
         let outcome = match outcome {
             Ok(image) => {
                 tracing::debug!(job.id = %job_id, index, image.id = %image.id, "item succeeded");
                 ItemOutcome::Succeeded
             }
             Err(mut problem) => {
-                if problem.is_transient() && item.attempts < MAX_ITEM_ATTEMPTS {
+                // Work that timed out or crashed is tried once more, not five times: the
+                // same input will most likely do it again.
+                let budget =
+                    if problem.is_work_failure() { MAX_WORK_ATTEMPTS } else { MAX_ITEM_ATTEMPTS };
+                if problem.is_transient() && item.attempts < budget {
                     return Err(HandleError::Retry(anyhow::anyhow!(
                         "item {index} of job {job_id}: {}",
                         problem.detail

@@ -13,6 +13,7 @@ pub mod net;
 pub mod problem;
 pub mod processor;
 pub mod queue;
+pub mod sandbox;
 pub mod service;
 pub mod signature;
 pub mod spec;

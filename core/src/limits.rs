@@ -1,4 +1,6 @@
-//! Limits on what one request may cost: bytes in, pixels decoded, pixels out.
+//! Limits on what one request may cost: bytes in, pixels decoded, pixels out, render time.
+
+use std::time::Duration;
 
 /// The bounds every decode, step and encode is judged against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,11 +11,19 @@ pub struct Limits {
     pub max_pixels: u64,
     /// Longest side of any step's result or of the output.
     pub max_side: u32,
+    /// Wall time one SVG render or AVIF decode may take in its sandbox process before the
+    /// kernel stops it (whole seconds; the image is then refused as too costly).
+    pub max_render: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_bytes: 50 * 1024 * 1024, max_pixels: 100_000_000, max_side: 16384 }
+        Limits {
+            max_bytes: 50 * 1024 * 1024,
+            max_pixels: 100_000_000,
+            max_side: 16384,
+            max_render: Duration::from_secs(20),
+        }
     }
 }
 

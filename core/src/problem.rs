@@ -75,6 +75,13 @@ impl Problem {
         self
     }
 
+    /// Whether the image work itself failed: it ran past its deadline or crashed (not a
+    /// busy pool or a dependency down).
+    pub fn is_work_failure(&self) -> bool {
+        self.code == "internal"
+            || (self.code == "unavailable" && self.detail.starts_with(TIMEOUT_DETAIL))
+    }
+
     /// Whether the same request may succeed later (overload, a dependency down).
     pub fn is_transient(&self) -> bool {
         self.status >= 500
@@ -99,6 +106,11 @@ impl From<&ImagingError> for Problem {
             ImagingError::Step { param, message } => {
                 Problem::new("invalid_parameter", message).with_param(param)
             }
+            // Server-side: the detail is for the logs, not the client.
+            ImagingError::Internal(detail) => {
+                tracing::error!(error = %detail, "the image engine failed");
+                Problem::new("internal", "the image could not be processed; try again")
+            }
         }
     }
 }
@@ -113,6 +125,9 @@ impl From<&FetchError> for Problem {
     }
 }
 
+/// How a timed-out computation's problem detail starts.
+const TIMEOUT_DETAIL: &str = "processing took longer than";
+
 impl From<&EngineError> for Problem {
     fn from(error: &EngineError) -> Problem {
         match error {
@@ -121,7 +136,7 @@ impl From<&EngineError> for Problem {
             }
             EngineError::Timeout(limit) => Problem::new(
                 "unavailable",
-                format!("processing took longer than {} s", limit.as_secs()),
+                format!("{TIMEOUT_DETAIL} {} s", limit.as_secs()),
             ),
             EngineError::Panicked(_) => internal(error),
         }

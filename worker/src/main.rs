@@ -1,11 +1,16 @@
 //! `progimage-worker`: parse the config, set up logging, run the worker pool.
 
+use std::time::Duration;
+
 use clap::Parser;
+use progimage_core::sandbox;
 use progimage_worker::Config;
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Re-executed as an image sandbox child: serve that and exit.
+    sandbox::child_main_if_requested();
+    sandbox::use_current_exe()?;
     let config = Config::parse();
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,lapin=warn"));
@@ -15,5 +20,9 @@ async fn main() -> anyhow::Result<()> {
     } else {
         builder.init();
     }
-    progimage_worker::run(config).await
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let result = runtime.block_on(progimage_worker::run(config));
+    sandbox::shutdown();
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    result
 }

@@ -1,6 +1,6 @@
 //! `/v1/images`: upload, list, fetch originals and variants, metadata, delete.
 
-use axum::extract::{FromRequest, Path, RawQuery, Request, State};
+use axum::extract::{FromRequest, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -21,6 +21,7 @@ use crate::conditional::{self, Representation};
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::extract::{
+    PathText,
     check_content_length, disposition_filename, json_object, media_type, no_other_params,
     only_keys, page_limit, path_uuid, query_pairs, read_body, take_params,
 };
@@ -238,6 +239,15 @@ fn percent_decode(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A multipart read error: over the body limit is 413, anything else a bad `file`.
+fn multipart_error(error: &axum::extract::multipart::MultipartError, limit: u64) -> ApiError {
+    if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::payload_too_large(limit)
+    } else {
+        ApiError::invalid_parameter("file", error.body_text())
+    }
+}
+
 async fn upload_multipart(
     context: &AppContext,
     tenant: &str,
@@ -251,7 +261,7 @@ async fn upload_multipart(
     while let Some(mut field) = multipart
         .next_field()
         .await
-        .map_err(|error| ApiError::invalid_parameter("file", error.body_text()))?
+        .map_err(|error| multipart_error(&error, limit))?
     {
         if field.name() != Some("file") {
             continue;
@@ -270,7 +280,7 @@ async fn upload_multipart(
         while let Some(chunk) = field
             .chunk()
             .await
-            .map_err(|error| ApiError::invalid_parameter("file", error.body_text()))?
+            .map_err(|error| multipart_error(&error, limit))?
         {
             total += chunk.len() as u64;
             if total > limit {
@@ -410,7 +420,7 @@ pub fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
 async fn download(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
-    Path(file): Path<String>,
+    PathText(file): PathText,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -490,7 +500,7 @@ pub fn ops_param(error: ServiceError, pairs: &[(String, String)]) -> ApiError {
 async fn metadata(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ImageView>, ApiError> {
     no_other_params(&query_pairs(query.as_deref())?)?;
@@ -514,7 +524,7 @@ async fn metadata(
 async fn delete(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
 ) -> Result<StatusCode, ApiError> {
     context.service.delete(&tenant, path_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)

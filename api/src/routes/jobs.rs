@@ -1,6 +1,6 @@
 //! `/v1/jobs`: bulk asynchronous work.
 
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,6 +17,7 @@ use crate::auth::Tenant;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::extract::{
+    PathText,
     json_object, no_other_params, page_limit, path_uuid, query_pairs, read_body, take_params,
 };
 use crate::request_id;
@@ -169,7 +170,7 @@ async fn create(
 async fn show(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     RawQuery(query): RawQuery,
 ) -> Result<Json<JobView>, ApiError> {
     no_other_params(&query_pairs(query.as_deref())?)?;
@@ -196,7 +197,7 @@ async fn show(
 async fn cancel(
     State(context): State<AppContext>,
     Extension(Tenant(tenant)): Extension<Tenant>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
 ) -> Result<Json<JobView>, ApiError> {
     let view = context.jobs.cancel(&tenant, job_id(&id)?).await?;
     view.map(Json).ok_or_else(|| ApiError::not_found("no such job"))

@@ -42,7 +42,10 @@ pub fn decode_jpeg(bytes: &[u8], target: Option<(u32, u32)>) -> Result<Raster, I
         } else {
             (target_width, target_height)
         };
-        if let Some(scaled) = super::jpeg::decode_scaled(bytes, min_width, min_height)? {
+        // The scaled decoder is stricter than the full one: a file it refuses (corrupt
+        // entropy data the full decoder conceals) is decoded in full instead, so every
+        // JPEG that passed the upload check stays processable.
+        if let Ok(Some(scaled)) = super::jpeg::decode_scaled(bytes, min_width, min_height) {
             let mut raster = scaled.pixels;
             if let Some(profile) = icc.as_ref().filter(|p| p.color_space == DataColorSpace::Rgb) {
                 rgba_to_srgb(&mut raster.pixels, profile);

@@ -268,6 +268,69 @@ pub(crate) fn png_header(bytes: &[u8]) -> Result<Header> {
     Ok(header)
 }
 
+/// A BMP's size from its info header (`BITMAPCOREHEADER` or later), heights of top-down
+/// files made positive; `None` for anything else.
+pub(crate) fn bmp_size(bytes: &[u8]) -> Option<(u64, u64)> {
+    if !bytes.starts_with(b"BM") {
+        return None;
+    }
+    let header_size = le32(bytes, 14)?;
+    if header_size == 12 {
+        let width = u16::from_le_bytes(bytes.get(18..20)?.try_into().ok()?);
+        let height = u16::from_le_bytes(bytes.get(20..22)?.try_into().ok()?);
+        return Some((width.into(), height.into()));
+    }
+    let width = i32::from_le_bytes(le32(bytes, 18)?.to_le_bytes());
+    let height = i32::from_le_bytes(le32(bytes, 22)?.to_le_bytes());
+    Some((u64::from(width.unsigned_abs()), u64::from(height.unsigned_abs())))
+}
+
+/// Bytes all of a PNG's compressed metadata (`iCCP`, `zTXt`, compressed `iTXt`) may
+/// inflate to.
+pub(crate) const MAX_PNG_METADATA: usize = 16 << 20;
+
+/// PNG: whether the compressed metadata chunks inflate to at most [`MAX_PNG_METADATA`]
+/// bytes together. Each is inflated into a buffer capped at what is left of the budget, so a
+/// decompression bomb in a chunk costs at most that; the decoders that inflate them later
+/// never see a document that got past this.
+pub(crate) fn png_metadata_fits(bytes: &[u8]) -> bool {
+    let mut left = MAX_PNG_METADATA;
+    for chunk in png_chunks(bytes) {
+        let Ok(chunk) = chunk else { return true };
+        let compressed = match &chunk.kind {
+            // keyword NUL method zlib-data
+            b"iCCP" | b"zTXt" => keyword_end(chunk.data).and_then(|at| chunk.data.get(at + 2..)),
+            // keyword NUL flag method language NUL translated-keyword NUL text
+            b"iTXt" => keyword_end(chunk.data).and_then(|at| {
+                if chunk.data.get(at + 1) != Some(&1) {
+                    return None;
+                }
+                let rest = chunk.data.get(at + 3..)?;
+                let language = memchr::memchr(0, rest)?;
+                let translated = memchr::memchr(0, &rest[language + 1..])?;
+                rest.get(language + translated + 2..)
+            }),
+            b"IDAT" => break,
+            _ => None,
+        };
+        let Some(compressed) = compressed else { continue };
+        match miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(compressed, left) {
+            Ok(inflated) => left -= inflated.len(),
+            Err(error) if error.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput => {
+                return false;
+            }
+            // A corrupt stream is the decoder's to judge (it ignores bad ancillary chunks).
+            Err(_) => {}
+        }
+    }
+    true
+}
+
+/// Where a chunk's NUL-terminated keyword ends.
+fn keyword_end(data: &[u8]) -> Option<usize> {
+    memchr::memchr(0, &data[..data.len().min(80)])
+}
+
 /// PNG: whether every chunk is whole and the last is IEND.
 pub(crate) fn png_complete(bytes: &[u8]) -> bool {
     let mut last = None;

@@ -21,9 +21,9 @@ use uuid::Uuid;
 pub use self::decode::decode_jpeg;
 use self::metadata::Embedded;
 use self::raster::Raster;
-pub use self::svg::sanitize_svg;
 use crate::format::{ImageFormat, Sniffed};
 use crate::limits::Limits;
+use crate::sandbox::{self, Reply, Task};
 use crate::spec::{Fit, Mask, Resize, Step, Transform};
 
 /// What a header says about an image, before any pixel is decoded.
@@ -67,6 +67,9 @@ pub enum ImagingError {
     /// A step that cannot apply to this image (e.g. a crop outside it).
     #[error("{message}")]
     Step { param: String, message: String },
+    /// The engine itself failed (for example, its sandbox could not be started).
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// Reads the header: format, displayed size and frame count, judged against the pixel limit.
@@ -88,13 +91,31 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, ImagingError> {
         |e: metadata::Malformed| ImagingError::Invalid(format!("bad {format}: {}", e.0));
     let (width, height, frames) = match format {
         ImageFormat::Jpeg => from_header(metadata::jpeg_header(bytes).map_err(malformed)?),
-        ImageFormat::Png => from_header(metadata::png_header(bytes).map_err(malformed)?),
+        ImageFormat::Png => {
+            if !metadata::png_metadata_fits(bytes) {
+                return Err(ImagingError::TooLarge(format!(
+                    "the png's compressed metadata inflates past {} bytes",
+                    metadata::MAX_PNG_METADATA
+                )));
+            }
+            from_header(metadata::png_header(bytes).map_err(malformed)?)
+        }
         ImageFormat::Webp => from_header(metadata::webp_header(bytes).map_err(malformed)?),
         ImageFormat::Gif => {
             let layout = metadata::gif_layout(bytes).map_err(malformed)?;
             (layout.width, layout.height, layout.frames)
         }
         ImageFormat::Tiff | ImageFormat::Bmp => {
+            // The BMP decoder refuses sides over 65535 as malformed: judge the size first,
+            // so an oversized header is too large, not invalid.
+            if let Some((width, height)) = metadata::bmp_size(bytes).filter(|_| format == ImageFormat::Bmp)
+                && (width > 65535 || height > 65535 || width * height > limits.max_pixels)
+            {
+                return Err(ImagingError::TooLarge(format!(
+                    "{width}x{height} is over the limit of {} pixels",
+                    limits.max_pixels
+                )));
+            }
             let (width, height, orientation) = image_crate_header(bytes, format, limits)?;
             let frames = if format == ImageFormat::Tiff { metadata::tiff_pages(bytes) } else { 1 };
             from_header(metadata::Header { width, height, frames, orientation })
@@ -104,7 +125,7 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, ImagingError> {
             (width, height, 1)
         }
         ImageFormat::Svg => {
-            let (width, height) = svg::intrinsic_size(&svg::parse(bytes, limits)?);
+            let (width, height) = svg_size(bytes, limits)?;
             (width, height, 1)
         }
     };
@@ -178,8 +199,8 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Raster, ImagingError> {
 fn decode_probed(bytes: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Raster, ImagingError> {
     match info.format {
         ImageFormat::Jpeg => decode_jpeg(bytes, None),
-        ImageFormat::Avif => avif::decode_avif(bytes, limits),
-        ImageFormat::Svg => svg::render(&svg::parse(bytes, limits)?, info.width, info.height),
+        ImageFormat::Avif => sandboxed_raster(Task::AvifDecode, bytes, limits),
+        ImageFormat::Svg => render_svg(bytes, info.width, info.height, limits),
         format => decode::decode_with_image(bytes, format, limits),
     }
 }
@@ -196,7 +217,7 @@ pub fn process(
     let format = transform.output.format.unwrap_or(info.format);
     let steps = &transform.pipeline.steps;
     if info.format == ImageFormat::Svg && format == ImageFormat::Svg && steps.is_empty() {
-        let bytes = sanitize_svg(bytes)?;
+        let bytes = sanitize_svg_within(bytes, limits)?;
         return Ok(Encoded { bytes, format, width: info.width, height: info.height });
     }
     // After a shrink-on-load decode the leading resize is re-aimed at the size it would
@@ -209,7 +230,7 @@ pub fn process(
             if !limits.output_fits(width, height) {
                 return Err(too_large(width, height, limits));
             }
-            svg::render(&svg::parse(bytes, limits)?, width, height)?
+            render_svg(bytes, width, height, limits)?
         }
         (ImageFormat::Jpeg, Some(Step::Resize(resize))) => {
             let raster = decode_jpeg(bytes, Some(shrink_target(&info, resize)))?;
@@ -253,6 +274,75 @@ pub fn process(
         if transform.output.strip { Embedded::default() } else { embedded(bytes, info.format) };
     let bytes = encode::encode(&raster, format, &transform.output, &metadata)?;
     Ok(Encoded { bytes, format, width: raster.width, height: raster.height })
+}
+
+/// An SVG's intrinsic size, parsed (every bound judged) in a sandbox process.
+fn svg_size(bytes: &[u8], limits: &Limits) -> Result<(u32, u32), ImagingError> {
+    match sandbox::run(Task::SvgSize, bytes, limits)? {
+        Reply::Size { width, height } => Ok((width, height)),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// An SVG rendered at `width` × `height` in a sandbox process.
+fn render_svg(bytes: &[u8], width: u32, height: u32, limits: &Limits) -> Result<Raster, ImagingError> {
+    sandboxed_raster(Task::SvgRender { width, height }, bytes, limits)
+}
+
+fn sandboxed_raster(task: Task, bytes: &[u8], limits: &Limits) -> Result<Raster, ImagingError> {
+    match sandbox::run(task, bytes, limits)? {
+        Reply::Raster { width, height, pixels, opaque } => {
+            Ok(Raster { width, height, pixels, opaque })
+        }
+        other => Err(unexpected(&other)),
+    }
+}
+
+fn unexpected(reply: &Reply) -> ImagingError {
+    let kind = match reply {
+        Reply::Raster { .. } => "a raster",
+        Reply::Size { .. } => "a size",
+        Reply::Bytes(_) => "bytes",
+    };
+    ImagingError::Internal(format!("the image sandbox answered with {kind}"))
+}
+
+/// An SVG source with its external references gone, re-serialised from the parsed tree so it
+/// renders as the source does (parsed in a sandbox process).
+pub fn sanitize_svg(bytes: &[u8]) -> Result<Vec<u8>, ImagingError> {
+    sanitize_svg_within(bytes, &Limits::default())
+}
+
+fn sanitize_svg_within(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, ImagingError> {
+    match sandbox::run(Task::SvgSanitize, bytes, limits)? {
+        Reply::Bytes(bytes) => Ok(bytes),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// The work a sandbox child does for one request (see [`crate::sandbox`]): the parts of the
+/// engine that may abort, recurse deeply or run long.
+pub fn run_sandboxed(task: Task, bytes: &[u8], limits: &Limits) -> Result<Reply, ImagingError> {
+    match task {
+        Task::AvifDecode => {
+            let raster = avif::decode_avif(bytes, limits)?;
+            let Raster { width, height, pixels, opaque } = raster;
+            Ok(Reply::Raster { width, height, pixels, opaque })
+        }
+        Task::SvgSize => {
+            let (width, height) = svg::intrinsic_size(&svg::parse(bytes, limits)?);
+            Ok(Reply::Size { width, height })
+        }
+        Task::SvgRender { width, height } => {
+            if !limits.output_fits(width, height) {
+                return Err(too_large(width, height, limits));
+            }
+            let Raster { width, height, pixels, opaque } =
+                svg::render(&svg::parse(bytes, limits)?, width, height)?;
+            Ok(Reply::Raster { width, height, pixels, opaque })
+        }
+        Task::SvgSanitize => Ok(Reply::Bytes(svg::sanitize(&svg::parse(bytes, limits)?))),
+    }
 }
 
 /// The smallest decoded size a leading resize can start from without losing detail: the

@@ -7,6 +7,7 @@
 //! declarations are emptied before parsing (the XML parser would refuse the document).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use base64::Engine;
@@ -55,7 +56,19 @@ fn options(limits: Limits) -> usvg::Options<'static> {
     }
 }
 
-/// Parses an SVG document safely (see the module docs).
+/// Most nested elements a document may have (usvg converts recursively).
+const MAX_DEPTH: usize = 256;
+/// Most XML nodes a document may parse to, entities expanded.
+const MAX_NODES: u32 = 1_000_000;
+/// Most elements a document may have once every `<use>` is expanded.
+const MAX_EXPANDED_ELEMENTS: u64 = 500_000;
+/// Most filter work a render may cost: region pixels times per-pixel work (about six
+/// seconds of one core).
+const MAX_FILTER_COST: f64 = 1e10;
+
+/// Parses an SVG document safely (see the module docs). Before any tree is built, the
+/// entity expansion, nesting depth, node count and `<use>` expansion are judged; over any
+/// bound the document is refused as too large.
 pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<usvg::Tree, ImagingError> {
     // svgz is not an input format: gzip bytes would inflate without a bound.
     if bytes.starts_with(&[0x1f, 0x8b]) {
@@ -65,7 +78,247 @@ pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<usvg::Tree, Imaging
         ImagingError::Invalid(format!("the svg image does not parse: {e}"))
     };
     let text = std::str::from_utf8(bytes).map_err(|e| invalid(&e))?;
-    usvg::Tree::from_str(&drop_external_entities(text), &options(*limits)).map_err(|e| invalid(&e))
+    let text = drop_external_entities(text);
+    check_entity_expansion(&text)?;
+    let xml_options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        nodes_limit: MAX_NODES,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let document = roxmltree::Document::parse_with_options(&text, xml_options).map_err(|e| {
+        if matches!(e, roxmltree::Error::NodesLimitReached) {
+            ImagingError::TooLarge(format!("the svg image has more than {MAX_NODES} nodes"))
+        } else {
+            invalid(&e)
+        }
+    })?;
+    check_structure(&document)?;
+    usvg::Tree::from_xmltree(&document, &options(*limits)).map_err(|e| invalid(&e))
+}
+
+/// Refuses a document whose internal entities would expand past a small multiple of its
+/// size (the "billion laughs"), judged from the declarations before the XML parser expands
+/// anything.
+fn check_entity_expansion(text: &str) -> Result<(), ImagingError> {
+    let declarations = internal_entities(text);
+    if declarations.is_empty() {
+        return Ok(());
+    }
+    let budget = (1u64 << 20) + 4 * text.len() as u64;
+    let mut sizes: HashMap<&str, u64> = HashMap::new();
+    let mut resolving = Vec::new();
+    // Each entity's expanded size, resolved depth-first; a reference cycle is the XML
+    // parser's to refuse, so it counts as nothing here.
+    fn expanded<'a>(
+        name: &'a str,
+        declarations: &HashMap<&'a str, &'a str>,
+        sizes: &mut HashMap<&'a str, u64>,
+        resolving: &mut Vec<&'a str>,
+        budget: u64,
+    ) -> u64 {
+        if let Some(&size) = sizes.get(name) {
+            return size;
+        }
+        let Some(value) = declarations.get(name) else { return 0 };
+        if resolving.contains(&name) || resolving.len() > 64 {
+            return budget;
+        }
+        resolving.push(name);
+        let mut size = value.len() as u64;
+        for reference in references(value) {
+            size = size.saturating_add(expanded(reference, declarations, sizes, resolving, budget));
+            if size > budget {
+                break;
+            }
+        }
+        resolving.pop();
+        sizes.insert(name, size.min(budget.saturating_add(1)));
+        size
+    }
+    let body = text.find("]>").map_or(text, |end| &text[end..]);
+    let mut total = text.len() as u64;
+    for reference in references(body) {
+        total = total.saturating_add(expanded(
+            reference,
+            &declarations,
+            &mut sizes,
+            &mut resolving,
+            budget,
+        ));
+        if total > budget {
+            return Err(ImagingError::TooLarge(format!(
+                "the svg image's entities expand past {budget} bytes"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Names referred to as `&name;` (character references excluded).
+fn references(text: &str) -> impl Iterator<Item = &str> {
+    text.split('&').skip(1).filter_map(|rest| {
+        let end = rest.find(';')?;
+        let name = &rest[..end];
+        (!name.is_empty() && !name.starts_with('#') && !name.contains(char::is_whitespace))
+            .then_some(name)
+    })
+}
+
+/// `<!ENTITY name "value">` declarations of the internal subset: name → value.
+fn internal_entities(text: &str) -> HashMap<&str, &str> {
+    let mut entities = HashMap::new();
+    let Some(doctype) = text.find("<!DOCTYPE") else { return entities };
+    let subset_end = text[doctype..].find("]>").map_or(text.len(), |end| doctype + end);
+    let mut rest = &text[doctype..subset_end];
+    while let Some(at) = rest.find("<!ENTITY") {
+        rest = &rest[at + "<!ENTITY".len()..];
+        let Some(end) = declaration_end(rest) else { break };
+        let declaration = rest[..end - 1].trim();
+        rest = &rest[end..];
+        if declaration.starts_with('%') {
+            continue;
+        }
+        let Some((name, value)) = declaration.split_once(char::is_whitespace) else { continue };
+        let value = value.trim();
+        if let Some(quote) = value.chars().next().filter(|c| *c == '"' || *c == '\'')
+            && let Some(inner) = value[1..].split(quote).next()
+        {
+            entities.insert(name, inner);
+        }
+    }
+    entities
+}
+
+/// Refuses documents nested deeper than [`MAX_DEPTH`] or whose `<use>` references expand to
+/// more than [`MAX_EXPANDED_ELEMENTS`] elements.
+fn check_structure(document: &roxmltree::Document) -> Result<(), ImagingError> {
+    let mut ids = HashMap::new();
+    // Each element's depth from its parent's, in document order (parents come first).
+    let mut depths: HashMap<roxmltree::NodeId, usize> = HashMap::new();
+    for node in document.root().descendants().filter(roxmltree::Node::is_element) {
+        let parent = node.parent().and_then(|p| depths.get(&p.id()).copied()).unwrap_or(0);
+        let depth = parent + 1;
+        if depth > MAX_DEPTH {
+            return Err(ImagingError::TooLarge(format!(
+                "the svg image nests elements deeper than {MAX_DEPTH}"
+            )));
+        }
+        depths.insert(node.id(), depth);
+        if let Some(id) = node.attribute("id") {
+            ids.insert(id, node);
+        }
+    }
+    // Elements each subtree expands to, `<use>` targets included; memoised per node, and
+    // computed bottom-up with an explicit stack so no document recurses here.
+    let mut sizes: HashMap<roxmltree::NodeId, u64> = HashMap::new();
+    let mut stack = vec![(document.root_element(), false)];
+    let mut on_stack = std::collections::HashSet::new();
+    while let Some((node, children_done)) = stack.pop() {
+        if sizes.contains_key(&node.id()) {
+            continue;
+        }
+        let target = use_target(&node, &ids);
+        if !children_done {
+            on_stack.insert(node.id());
+            stack.push((node, true));
+            for child in node.children().filter(roxmltree::Node::is_element) {
+                if !sizes.contains_key(&child.id()) && !on_stack.contains(&child.id()) {
+                    stack.push((child, false));
+                }
+            }
+            if let Some(target) = target.filter(|t| !on_stack.contains(&t.id())) {
+                stack.push((target, false));
+            }
+            continue;
+        }
+        on_stack.remove(&node.id());
+        let mut size = 1u64;
+        for child in node.children().filter(roxmltree::Node::is_element) {
+            size = size.saturating_add(sizes.get(&child.id()).copied().unwrap_or(0));
+        }
+        if let Some(target) = target {
+            // A reference back into its own ancestry is dropped by usvg: it counts nothing.
+            size = size.saturating_add(sizes.get(&target.id()).copied().unwrap_or(0));
+        }
+        if size > MAX_EXPANDED_ELEMENTS {
+            return Err(ImagingError::TooLarge(format!(
+                "the svg image expands to more than {MAX_EXPANDED_ELEMENTS} elements"
+            )));
+        }
+        sizes.insert(node.id(), size);
+    }
+    Ok(())
+}
+
+/// The element a `<use>` refers to, if it is in the document.
+fn use_target<'a, 'input>(
+    node: &roxmltree::Node<'a, 'input>,
+    ids: &HashMap<&str, roxmltree::Node<'a, 'input>>,
+) -> Option<roxmltree::Node<'a, 'input>> {
+    if node.tag_name().name() != "use" {
+        return None;
+    }
+    let href = node
+        .attribute(("http://www.w3.org/1999/xlink", "href"))
+        .or_else(|| node.attribute("href"))?;
+    ids.get(href.strip_prefix('#')?).copied()
+}
+
+/// Refuses a render whose filters would cost more than [`MAX_FILTER_COST`]: each filter
+/// primitive's region in output pixels (at most the canvas) times its work per pixel.
+fn check_filter_cost(tree: &usvg::Tree, width: u32, height: u32) -> Result<(), ImagingError> {
+    let size = tree.size();
+    let scale = Transform::from_scale(width as f32 / size.width(), height as f32 / size.height());
+    let canvas = f64::from(width) * f64::from(height);
+    let cost = group_filter_cost(tree.root(), scale, canvas);
+    if cost > MAX_FILTER_COST {
+        return Err(ImagingError::TooLarge(format!(
+            "the svg image's filters cost about {cost:.1e} pixel operations at {width}x{height}, \
+             over the limit of {MAX_FILTER_COST:.0e}"
+        )));
+    }
+    Ok(())
+}
+
+fn group_filter_cost(group: &usvg::Group, scale: Transform, canvas: f64) -> f64 {
+    let transform = scale.pre_concat(group.abs_transform());
+    let (sx, sy) = transform.get_scale();
+    let (sx, sy) = (f64::from(sx), f64::from(sy));
+    let mut cost = 0.0;
+    for filter in group.filters() {
+        for primitive in filter.primitives() {
+            let rect = primitive.rect();
+            let (w, h) = (f64::from(rect.width()) * sx, f64::from(rect.height()) * sy);
+            let area = (w * h).min(canvas);
+            cost += area * per_pixel_cost(primitive.kind(), sx, sy, w, h);
+        }
+    }
+    let mut visit = |child: &usvg::Group| cost += group_filter_cost(child, scale, canvas);
+    for node in group.children() {
+        if let usvg::Node::Group(child) = node {
+            visit(child);
+        }
+        node.subroots(&mut visit);
+    }
+    cost
+}
+
+/// Work per region pixel, in units of a simple per-pixel pass.
+fn per_pixel_cost(kind: &usvg::filter::Kind, sx: f64, sy: f64, w: f64, h: f64) -> f64 {
+    use usvg::filter::Kind;
+    match kind {
+        // Naive erosion and dilation visit the whole (2r+1)² window.
+        Kind::Morphology(m) => {
+            let rx = (f64::from(m.radius_x().get()) * sx).min(w);
+            let ry = (f64::from(m.radius_y().get()) * sy).min(h);
+            (2.0 * rx + 1.0) * (2.0 * ry + 1.0)
+        }
+        Kind::ConvolveMatrix(c) => f64::from(c.matrix().columns()) * f64::from(c.matrix().rows()),
+        Kind::Turbulence(t) => 40.0 * f64::from(t.num_octaves().max(1)),
+        Kind::DiffuseLighting(_) | Kind::SpecularLighting(_) => 30.0,
+        Kind::GaussianBlur(_) | Kind::DropShadow(_) => 12.0,
+        _ => 4.0,
+    }
 }
 
 /// Rewrites external entity declarations (`SYSTEM` or `PUBLIC`) in the doctype's internal
@@ -151,6 +404,7 @@ pub(crate) fn intrinsic_size(tree: &usvg::Tree) -> (u32, u32) {
 /// Renders the whole document stretched to `width` × `height` (the caller has judged the
 /// size against the limits).
 pub(crate) fn render(tree: &usvg::Tree, width: u32, height: u32) -> Result<Raster, ImagingError> {
+    check_filter_cost(tree, width, height)?;
     let mut pixmap = Pixmap::new(width, height)
         .ok_or_else(|| ImagingError::TooLarge(format!("cannot render {width}x{height}")))?;
     let size = tree.size();
@@ -169,11 +423,10 @@ pub(crate) fn render(tree: &usvg::Tree, width: u32, height: u32) -> Result<Raste
     Ok(Raster::from_rgba(width, height, pixels))
 }
 
-/// An SVG source with its external references gone, re-serialised from the parsed tree so it
-/// renders as the source does.
-pub fn sanitize_svg(bytes: &[u8]) -> Result<Vec<u8>, ImagingError> {
-    let tree = parse(bytes, &Limits::default())?;
-    Ok(tree.to_string(&usvg::WriteOptions::default()).into_bytes())
+/// The parsed document re-serialised: external references are gone, and it renders as the
+/// source does.
+pub(crate) fn sanitize(tree: &usvg::Tree) -> Vec<u8> {
+    tree.to_string(&usvg::WriteOptions::default()).into_bytes()
 }
 
 /// An SVG document showing `png` (already encoded) at `width` × `height`.
@@ -202,5 +455,54 @@ mod tests {
         );
         let plain = "<svg><text>&lt;!ENTITY a SYSTEM 'x'&gt;</text></svg>";
         assert!(matches!(drop_external_entities(plain), Cow::Borrowed(_)));
+    }
+
+    fn parsed(text: &str) -> Result<usvg::Tree, ImagingError> {
+        parse(text.as_bytes(), &Limits::default())
+    }
+
+    #[test]
+    fn entity_expansion_is_judged_before_parsing() {
+        // Illustrator-style namespace entities, used a few times: fine.
+        let ns = "<!DOCTYPE svg [<!ENTITY ns_svg \"http://www.w3.org/2000/svg\">\
+            <!ENTITY fill \"#ff0000\">]><svg xmlns=\"&ns_svg;\" width=\"4\" height=\"4\">\
+            <rect width=\"4\" height=\"4\" fill=\"&fill;\"/></svg>";
+        assert!(parsed(ns).is_ok());
+        // Twelve levels of twelve: 12^11 copies of a 12-byte string.
+        let mut doctype = String::from("<!ENTITY e0 \"xxxxxxxxxxxx\">");
+        for i in 1..12 {
+            let refs = format!("&e{};", i - 1).repeat(12);
+            doctype.push_str(&format!("<!ENTITY e{i} '{refs}'>"));
+        }
+        let bomb = format!("<!DOCTYPE svg [{doctype}]><svg xmlns=\"http://www.w3.org/2000/svg\"><text>&e11;</text></svg>");
+        assert!(matches!(parsed(&bomb), Err(ImagingError::TooLarge(_))));
+    }
+
+    #[test]
+    fn nesting_and_use_expansion_are_bounded() {
+        let svg = |body: &str| format!("<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\">{body}</svg>");
+        let nested = |depth: usize| svg(&format!("{}<rect width=\"1\" height=\"1\"/>{}", "<g>".repeat(depth), "</g>".repeat(depth)));
+        assert!(parsed(&nested(MAX_DEPTH - 2)).is_ok());
+        assert!(matches!(parsed(&nested(MAX_DEPTH + 1)), Err(ImagingError::TooLarge(_))));
+        let mut defs = String::from("<g id=\"u0\"><rect width=\"1\" height=\"1\"/></g>");
+        for i in 1..25 {
+            defs.push_str(&format!("<g id=\"u{i}\"><use xlink:href=\"#u{p}\"/><use href=\"#u{p}\"/></g>", p = i - 1));
+        }
+        let doubling = svg(&format!("<defs>{defs}</defs><use xlink:href=\"#u24\"/>"));
+        assert!(matches!(parsed(&doubling), Err(ImagingError::TooLarge(_))));
+        // A few levels of doubling are ordinary reuse; a self-reference counts nothing.
+        let small = svg(&format!("<defs>{}</defs><use href=\"#u4\"/><g id=\"me\"><use href=\"#me\"/></g>", &defs[..defs.find("<g id=\"u5\"").unwrap()]));
+        assert!(parsed(&small).is_ok());
+    }
+
+    #[test]
+    fn filter_cost_is_estimated_from_the_tree() {
+        let morphology = |radius: u32| format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" height=\"400\"><filter id=\"f\"><feMorphology radius=\"{radius}\"/></filter><rect width=\"400\" height=\"400\" filter=\"url(#f)\"/></svg>");
+        let tree = parsed(&morphology(2)).unwrap();
+        assert!(check_filter_cost(&tree, 400, 400).is_ok());
+        let tree = parsed(&morphology(100_000)).unwrap();
+        assert!(matches!(check_filter_cost(&tree, 400, 400), Err(ImagingError::TooLarge(_))));
+        // The same filter is cheap enough rendered small.
+        assert!(check_filter_cost(&tree, 40, 40).is_ok());
     }
 }
