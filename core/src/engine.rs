@@ -2,8 +2,8 @@
 //! `queue_depth` waiting, each under a deadline. Past the queue depth callers are told to
 //! come back later (the API answers 503 with `Retry-After`) instead of piling up.
 
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;

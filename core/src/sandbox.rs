@@ -417,7 +417,9 @@ mod tests {
             read_reply(&mut input).unwrap(),
             Ok(Reply::Raster { width: 1, height: 2, opaque: false, .. })
         ));
-        assert!(matches!(read_reply(&mut input).unwrap(), Err(ImagingError::TooLarge(m)) if m == "big"));
+        assert!(
+            matches!(read_reply(&mut input).unwrap(), Err(ImagingError::TooLarge(m)) if m == "big")
+        );
     }
 
     #[test]

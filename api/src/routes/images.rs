@@ -21,8 +21,7 @@ use crate::conditional::{self, Representation};
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::extract::{
-    PathText,
-    check_content_length, disposition_filename, json_object, media_type, no_other_params,
+    PathText, check_content_length, disposition_filename, json_object, media_type, no_other_params,
     only_keys, page_limit, path_uuid, query_pairs, read_body, take_params,
 };
 use crate::openapi::VariantDownload;
@@ -258,10 +257,8 @@ async fn upload_multipart(
     let mut items = Vec::new();
     let mut total: u64 = 0;
     let mut any_failed = false;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|error| multipart_error(&error, limit))?
+    while let Some(mut field) =
+        multipart.next_field().await.map_err(|error| multipart_error(&error, limit))?
     {
         if field.name() != Some("file") {
             continue;
@@ -277,10 +274,8 @@ async fn upload_multipart(
             .content_type()
             .map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
         let mut bytes = Vec::new();
-        while let Some(chunk) = field
-            .chunk()
-            .await
-            .map_err(|error| multipart_error(&error, limit))?
+        while let Some(chunk) =
+            field.chunk().await.map_err(|error| multipart_error(&error, limit))?
         {
             total += chunk.len() as u64;
             if total > limit {

@@ -17,8 +17,8 @@ use crate::auth::Tenant;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::extract::{
-    PathText,
-    json_object, no_other_params, page_limit, path_uuid, query_pairs, read_body, take_params,
+    PathText, json_object, no_other_params, page_limit, path_uuid, query_pairs, read_body,
+    take_params,
 };
 use crate::request_id;
 use crate::routes::images::{decode_cursor, encode_cursor};

@@ -108,7 +108,8 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, ImagingError> {
         ImageFormat::Tiff | ImageFormat::Bmp => {
             // The BMP decoder refuses sides over 65535 as malformed: judge the size first,
             // so an oversized header is too large, not invalid.
-            if let Some((width, height)) = metadata::bmp_size(bytes).filter(|_| format == ImageFormat::Bmp)
+            if let Some((width, height)) =
+                metadata::bmp_size(bytes).filter(|_| format == ImageFormat::Bmp)
                 && (width > 65535 || height > 65535 || width * height > limits.max_pixels)
             {
                 return Err(ImagingError::TooLarge(format!(
@@ -285,7 +286,12 @@ fn svg_size(bytes: &[u8], limits: &Limits) -> Result<(u32, u32), ImagingError> {
 }
 
 /// An SVG rendered at `width` × `height` in a sandbox process.
-fn render_svg(bytes: &[u8], width: u32, height: u32, limits: &Limits) -> Result<Raster, ImagingError> {
+fn render_svg(
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+    limits: &Limits,
+) -> Result<Raster, ImagingError> {
     sandboxed_raster(Task::SvgRender { width, height }, bytes, limits)
 }
 
