@@ -9,6 +9,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod extract;
+pub mod listener;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;
@@ -107,10 +108,12 @@ pub async fn serve(
     let router = build_router(context);
     let stopping = CancellationToken::new();
     let signal = stopping.clone();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        shutdown.await;
-        signal.cancel();
-    });
+    let server = axum::serve(listener::ProblemListener(listener), router).with_graceful_shutdown(
+        async move {
+            shutdown.await;
+            signal.cancel();
+        },
+    );
     let server = tokio::spawn(async move { server.await });
     // Bound the drain: after the grace period, stop waiting for slow requests.
     let drained = async {

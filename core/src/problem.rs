@@ -18,6 +18,7 @@ pub fn status_and_title(code: &str) -> (u16, &'static str) {
     match code {
         "invalid_parameter" => (400, "Invalid parameter"),
         "invalid_json" => (400, "Invalid JSON body"),
+        "malformed_request" => (400, "Malformed request"),
         "url_not_allowed" => (400, "URL not allowed"),
         "unauthorized" => (401, "Unauthorized"),
         "not_found" => (404, "Not found"),
@@ -25,6 +26,7 @@ pub fn status_and_title(code: &str) -> (u16, &'static str) {
         "method_not_allowed" => (405, "Method not allowed"),
         "idempotency_conflict" => (409, "Idempotency conflict"),
         "payload_too_large" => (413, "Payload too large"),
+        "uri_too_long" => (414, "URI too long"),
         "unsupported_media_type" => (415, "Unsupported media type"),
         "media_type_mismatch" => (415, "Media type mismatch"),
         "range_not_satisfiable" => (416, "Range not satisfiable"),
@@ -32,6 +34,7 @@ pub fn status_and_title(code: &str) -> (u16, &'static str) {
         "image_too_large" => (422, "Image too large"),
         "fetch_failed" => (422, "Fetch failed"),
         "rate_limited" => (429, "Rate limited"),
+        "headers_too_large" => (431, "Request header fields too large"),
         "unavailable" => (503, "Service unavailable"),
         _ => (500, "Internal error"),
     }
@@ -134,10 +137,9 @@ impl From<&EngineError> for Problem {
             EngineError::Busy => {
                 Problem::new("unavailable", "the image workers are busy; retry shortly")
             }
-            EngineError::Timeout(limit) => Problem::new(
-                "unavailable",
-                format!("{TIMEOUT_DETAIL} {} s", limit.as_secs()),
-            ),
+            EngineError::Timeout(limit) => {
+                Problem::new("unavailable", format!("{TIMEOUT_DETAIL} {} s", limit.as_secs()))
+            }
             EngineError::Panicked(_) => internal(error),
         }
     }
