@@ -37,8 +37,9 @@ fn options(limits: Limits) -> usvg::Options<'static> {
             Sniffed::Known(ImageFormat::Png) if header_fits() => Some(ImageKind::PNG(data)),
             Sniffed::Known(ImageFormat::Gif) if header_fits() => Some(ImageKind::GIF(data)),
             Sniffed::Known(ImageFormat::Webp) if header_fits() => Some(ImageKind::WEBP(data)),
-            // Plain nested SVG only: sniffing rejects gzip, which would inflate unchecked.
-            Sniffed::Known(ImageFormat::Svg) => {
+            // Plain nested SVG only (sniffing rejects gzip, which would inflate unchecked),
+            // within the bounds of a document.
+            Sniffed::Known(ImageFormat::Svg) if check_nested(&data).is_ok() => {
                 usvg::Tree::from_data_nested(&data, options).ok().map(ImageKind::SVG)
             }
             _ => None,
@@ -74,26 +75,124 @@ pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<usvg::Tree, Imaging
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return Err(ImagingError::Invalid("compressed SVG is not accepted".into()));
     }
-    let invalid = |e: &dyn std::fmt::Display| {
-        ImagingError::Invalid(format!("the svg image does not parse: {e}"))
-    };
     let text = std::str::from_utf8(bytes).map_err(|e| invalid(&e))?;
     let text = drop_external_entities(text);
     check_entity_expansion(&text)?;
+    let document = parse_xml(&text)?;
+    check_structure(&document)?;
+    let options = options(*limits);
+    match resolve_external_urls(&document, &text) {
+        None => usvg::Tree::from_xmltree(&document, &options),
+        Some(resolved) => usvg::Tree::from_xmltree(&parse_xml(&resolved)?, &options),
+    }
+    .map_err(|e| invalid(&e))
+}
+
+fn invalid(error: &dyn std::fmt::Display) -> ImagingError {
+    ImagingError::Invalid(format!("the svg image does not parse: {error}"))
+}
+
+/// The XML tree, with the node limit.
+fn parse_xml(text: &str) -> Result<roxmltree::Document<'_>, ImagingError> {
     let xml_options = roxmltree::ParsingOptions {
         allow_dtd: true,
         nodes_limit: MAX_NODES,
         ..roxmltree::ParsingOptions::default()
     };
-    let document = roxmltree::Document::parse_with_options(&text, xml_options).map_err(|e| {
+    roxmltree::Document::parse_with_options(text, xml_options).map_err(|e| {
         if matches!(e, roxmltree::Error::NodesLimitReached) {
             ImagingError::TooLarge(format!("the svg image has more than {MAX_NODES} nodes"))
         } else {
             invalid(&e)
         }
-    })?;
-    check_structure(&document)?;
-    usvg::Tree::from_xmltree(&document, &options(*limits)).map_err(|e| invalid(&e))
+    })
+}
+
+/// The bounds [`parse`] judges, for a nested SVG document (an `<image>` data URL) that usvg
+/// parses itself.
+fn check_nested(bytes: &[u8]) -> Result<(), ImagingError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| invalid(&e))?;
+    check_entity_expansion(text)?;
+    check_structure(&parse_xml(text)?)
+}
+
+/// The document with every `url(…)` that does not name one of its own elements resolved as
+/// the SVG spec resolves an unresolvable reference: to the fallback colour that follows it
+/// in a paint (`fill: url(https://…) #0f0` → `#0f0`), else to `none`. usvg would drop the
+/// whole value instead and paint black. `None` when there is nothing to resolve.
+fn resolve_external_urls(document: &roxmltree::Document, text: &str) -> Option<String> {
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut edit = |range: std::ops::Range<usize>, expanded: &str| {
+        // In place when the reference is in the source text; escaped when an entity
+        // supplied it.
+        if let Some(resolved) = without_external_urls(&text[range.clone()]) {
+            edits.push((range, resolved));
+        } else if let Some(resolved) = without_external_urls(expanded) {
+            let escaped = resolved
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('"', "&quot;")
+                .replace('\'', "&apos;");
+            edits.push((range, escaped));
+        }
+    };
+    for node in document.descendants() {
+        if node.is_element() {
+            for attribute in node.attributes() {
+                edit(attribute.range_value(), attribute.value());
+            }
+        } else if node.is_text() && node.parent().is_some_and(|p| p.tag_name().name() == "style") {
+            edit(node.range(), node.text().unwrap_or_default());
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|(range, _)| range.start);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (range, replacement) in edits {
+        if range.start < at {
+            continue;
+        }
+        out.push_str(&text[at..range.start]);
+        out.push_str(&replacement);
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    Some(out)
+}
+
+/// `value` with its external `url(…)`s resolved (see [`resolve_external_urls`]), or `None`
+/// when it has none.
+fn without_external_urls(value: &str) -> Option<String> {
+    // ASCII lowercasing keeps byte offsets: CSS function names are case-insensitive.
+    let lower = value.to_ascii_lowercase();
+    let mut out = String::new();
+    let mut at = 0;
+    let mut changed = false;
+    while let Some(found) = lower[at..].find("url(") {
+        let start = at + found;
+        let inner_start = start + 4;
+        let Some(close) = value[inner_start..].find(')') else { break };
+        let end = inner_start + close + 1;
+        let inner = value[inner_start..end - 1].trim().trim_start_matches(['"', '\'']);
+        out.push_str(&value[at..start]);
+        if inner.trim_start().starts_with('#') {
+            out.push_str(&value[start..end]);
+        } else {
+            changed = true;
+            // No fallback before the end of the declaration: the reference paints nothing.
+            let tail = &value[end..];
+            let declaration = &tail[..tail.find([';', '}', '!']).unwrap_or(tail.len())];
+            if declaration.trim().is_empty() {
+                out.push_str("none");
+            }
+        }
+        at = end;
+    }
+    out.push_str(&value[at..]);
+    changed.then_some(out)
 }
 
 /// Refuses a document whose internal entities would expand past a small multiple of its
@@ -474,35 +573,95 @@ mod tests {
             let refs = format!("&e{};", i - 1).repeat(12);
             doctype.push_str(&format!("<!ENTITY e{i} '{refs}'>"));
         }
-        let bomb = format!("<!DOCTYPE svg [{doctype}]><svg xmlns=\"http://www.w3.org/2000/svg\"><text>&e11;</text></svg>");
+        let bomb = format!(
+            "<!DOCTYPE svg [{doctype}]><svg xmlns=\"http://www.w3.org/2000/svg\"><text>&e11;</text></svg>"
+        );
         assert!(matches!(parsed(&bomb), Err(ImagingError::TooLarge(_))));
     }
 
     #[test]
     fn nesting_and_use_expansion_are_bounded() {
-        let svg = |body: &str| format!("<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\">{body}</svg>");
-        let nested = |depth: usize| svg(&format!("{}<rect width=\"1\" height=\"1\"/>{}", "<g>".repeat(depth), "</g>".repeat(depth)));
+        let svg = |body: &str| {
+            format!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\">{body}</svg>"
+            )
+        };
+        let nested = |depth: usize| {
+            svg(&format!(
+                "{}<rect width=\"1\" height=\"1\"/>{}",
+                "<g>".repeat(depth),
+                "</g>".repeat(depth)
+            ))
+        };
         assert!(parsed(&nested(MAX_DEPTH - 2)).is_ok());
         assert!(matches!(parsed(&nested(MAX_DEPTH + 1)), Err(ImagingError::TooLarge(_))));
         let mut defs = String::from("<g id=\"u0\"><rect width=\"1\" height=\"1\"/></g>");
         for i in 1..25 {
-            defs.push_str(&format!("<g id=\"u{i}\"><use xlink:href=\"#u{p}\"/><use href=\"#u{p}\"/></g>", p = i - 1));
+            defs.push_str(&format!(
+                "<g id=\"u{i}\"><use xlink:href=\"#u{p}\"/><use href=\"#u{p}\"/></g>",
+                p = i - 1
+            ));
         }
         let doubling = svg(&format!("<defs>{defs}</defs><use xlink:href=\"#u24\"/>"));
         assert!(matches!(parsed(&doubling), Err(ImagingError::TooLarge(_))));
         // A few levels of doubling are ordinary reuse; a self-reference counts nothing.
-        let small = svg(&format!("<defs>{}</defs><use href=\"#u4\"/><g id=\"me\"><use href=\"#me\"/></g>", &defs[..defs.find("<g id=\"u5\"").unwrap()]));
+        let small = svg(&format!(
+            "<defs>{}</defs><use href=\"#u4\"/><g id=\"me\"><use href=\"#me\"/></g>",
+            &defs[..defs.find("<g id=\"u5\"").unwrap()]
+        ));
         assert!(parsed(&small).is_ok());
     }
 
     #[test]
     fn filter_cost_is_estimated_from_the_tree() {
-        let morphology = |radius: u32| format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" height=\"400\"><filter id=\"f\"><feMorphology radius=\"{radius}\"/></filter><rect width=\"400\" height=\"400\" filter=\"url(#f)\"/></svg>");
+        let morphology = |radius: u32| {
+            format!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" height=\"400\"><filter id=\"f\"><feMorphology radius=\"{radius}\"/></filter><rect width=\"400\" height=\"400\" filter=\"url(#f)\"/></svg>"
+            )
+        };
         let tree = parsed(&morphology(2)).unwrap();
         assert!(check_filter_cost(&tree, 400, 400).is_ok());
         let tree = parsed(&morphology(100_000)).unwrap();
         assert!(matches!(check_filter_cost(&tree, 400, 400), Err(ImagingError::TooLarge(_))));
         // The same filter is cheap enough rendered small.
         assert!(check_filter_cost(&tree, 40, 40).is_ok());
+    }
+
+    #[test]
+    fn external_paint_references_resolve_to_their_fallback() {
+        assert_eq!(
+            without_external_urls("fill: url(https://x.invalid/p.svg#g) #00ff00").as_deref(),
+            Some("fill:  #00ff00")
+        );
+        assert_eq!(
+            without_external_urls("fill:URL( 'a.svg#g' ) !important;stroke:url(#s)").as_deref(),
+            Some("fill:none !important;stroke:url(#s)")
+        );
+        assert_eq!(without_external_urls("url(#g) red"), None);
+        let pixel = |svg: &str| {
+            let tree = parsed(svg).unwrap();
+            let raster = render(&tree, 4, 4).unwrap();
+            raster.pixels[..4].to_vec()
+        };
+        let fixture = include_str!("../../../fixtures/hostile/paint-fallback.svg");
+        assert_eq!(pixel(fixture), [0, 255, 0, 255]);
+        // From an attribute, a style sheet and an entity alike; no fallback paints nothing.
+        let svg = |body: &str| {
+            format!(
+                "<!DOCTYPE svg [<!ENTITY p \"url(http://x.invalid/#p) #0000ff\">]><svg \
+                 xmlns=\"http://www.w3.org/2000/svg\" width=\"4\" height=\"4\">{body}</svg>"
+            )
+        };
+        assert_eq!(
+            pixel(&svg(r#"<rect width="4" height="4" fill="url(a.svg#x) red"/>"#)),
+            [255, 0, 0, 255]
+        );
+        assert_eq!(pixel(&svg(r#"<rect width="4" height="4" fill="&p;"/>"#)), [0, 0, 255, 255]);
+        assert_eq!(
+            pixel(&svg(
+                r#"<style>rect { fill: url(//x.invalid/a#b) }</style><rect width="4" height="4"/>"#
+            )),
+            [0, 0, 0, 0]
+        );
     }
 }
