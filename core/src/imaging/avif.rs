@@ -41,6 +41,13 @@ fn invalid(error: impl std::fmt::Display) -> ImagingError {
 /// The primary image's displayed size (from its AV1 sequence header, turned per `irot`),
 /// without decoding.
 pub(crate) fn avif_size(bytes: &[u8]) -> Result<(u32, u32), ImagingError> {
+    // avif-parse asserts on some malformed containers (a Rust panic, which unwinds): that
+    // is a bad file, not a bug of ours. The decode itself runs in a sandbox child.
+    std::panic::catch_unwind(|| container_size(bytes))
+        .unwrap_or_else(|_| Err(invalid("the container is malformed")))
+}
+
+fn container_size(bytes: &[u8]) -> Result<(u32, u32), ImagingError> {
     let avif = avif_parse::read_avif(&mut Cursor::new(bytes)).map_err(invalid)?;
     let meta = avif.primary_item_metadata().map_err(invalid)?;
     let (width, height) = (meta.max_frame_width.get(), meta.max_frame_height.get());
