@@ -22,7 +22,8 @@ use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation as PathOperation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{
-    Discriminator, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+    AllOfBuilder, Discriminator, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+    Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Ref, RefOr, Required};
@@ -134,6 +135,13 @@ impl Modify for V1Conventions {
             if let RefOr::T(response) = response {
                 response.headers.insert("x-request-id".to_string(), request_id_header().into());
             }
+        }
+        // An item names exactly one source, which the derived object cannot say.
+        if let Some(RefOr::T(item)) = components.schemas.remove("JobItemSource") {
+            let needs = |field: &str| ObjectBuilder::new().required(field).build();
+            let one_source = OneOfBuilder::new().item(needs("image_id")).item(needs("url"));
+            let schema = AllOfBuilder::new().item(item).item(one_source).build();
+            components.schemas.insert("JobItemSource".to_string(), RefOr::T(schema.into()));
         }
         let shared = components.responses.clone();
         for (path, item) in document.paths.paths.iter_mut() {
@@ -496,7 +504,7 @@ pub struct JobSubmission {
     pub svg: Option<String>,
     /// Where the finished job is POSTed, signed (see `GET /v1/webhook-secret`).
     pub webhook_url: Option<String>,
-    /// Any JSON, returned with the job.
+    /// A JSON object of at most 64 KiB, returned with the job (`{}` when absent).
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
 }
@@ -651,7 +659,12 @@ fn limit_param() -> Parameter {
 }
 
 fn cursor_param() -> Parameter {
-    query("cursor", string(), "The previous page's `next_cursor`; a bad cursor → 400.")
+    // A cursor is a UUID in unpadded base64url: 22 characters, the last carrying 2 bits.
+    query(
+        "cursor",
+        string().pattern(Some("^[A-Za-z0-9_-]{21}[AQgw]$")),
+        "The previous page's `next_cursor`; a bad cursor → 400.",
+    )
 }
 
 /// The parameters of `GET /v1/images`.
@@ -1099,5 +1112,26 @@ mod tests {
         }
         let upload = &document["paths"]["/v1/images"]["post"]["requestBody"]["content"];
         assert!(upload["multipart/form-data"].is_object());
+    }
+
+    #[test]
+    fn constraints_the_derived_schemas_cannot_say() {
+        let document = document_json();
+        let item = &document["components"]["schemas"]["JobItemSource"];
+        let one_of = item["allOf"][1]["oneOf"].as_array().unwrap();
+        let required: Vec<&Value> = one_of.iter().map(|s| &s["required"][0]).collect();
+        assert_eq!(required, [&json!("image_id"), &json!("url")]);
+        assert!(item["allOf"][0]["properties"]["operations"].is_object());
+        // Every cursor the service gives matches the documented pattern; an empty one does not.
+        let parameters = query_parameters(&document["paths"]["/v1/images"]["get"]);
+        let (_, cursor) = parameters.iter().find(|(name, _)| name == "cursor").unwrap();
+        let pattern = cursor["pattern"].as_str().unwrap();
+        assert_eq!(pattern, "^[A-Za-z0-9_-]{21}[AQgw]$");
+        for _ in 0..64 {
+            let text = crate::routes::images::encode_cursor(uuid::Uuid::new_v4());
+            let (body, last) = text.split_at(21);
+            assert!(body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            assert!("AQgw".contains(last), "{text}");
+        }
     }
 }

@@ -155,7 +155,11 @@ pub fn parse_submission(body: &Map<String, Value>) -> Result<Submission, SpecErr
         Some(Value::String(url)) => Some(url.clone()),
         Some(_) => return Err(invalid("webhook_url", "webhook_url must be a string")),
     };
-    let metadata = body.get("metadata").filter(|value| !value.is_null()).cloned();
+    let metadata = match body.get("metadata") {
+        None | Some(Value::Null) => None,
+        Some(value @ Value::Object(_)) => Some(value.clone()),
+        Some(_) => return Err(invalid("metadata", "metadata must be a JSON object")),
+    };
     if metadata.as_ref().is_some_and(|value| value.to_string().len() > 64 * 1024) {
         return Err(invalid("metadata", "metadata must be at most 64 KiB of JSON"));
     }

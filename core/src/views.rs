@@ -113,7 +113,8 @@ impl JobView {
                 .metadata
                 .as_deref()
                 .and_then(|text| serde_json::from_str(text).ok())
-                .unwrap_or(serde_json::Value::Null),
+                .filter(serde_json::Value::is_object)
+                .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
             webhook: job.webhook_url.as_ref().map(|url| WebhookView {
                 url: url.clone(),
                 attempts: job.webhook_attempts,
