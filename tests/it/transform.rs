@@ -52,6 +52,10 @@ async fn raw_bodies_are_transformed_and_not_stored() {
 
 #[tokio::test]
 async fn json_requests_name_a_stored_image_or_a_url() {
+    // Hands the service private and public addresses: loopback-only namespace.
+    if !progimage_tests::in_loopback_namespace() {
+        return;
+    }
     let app = TestApp::spawn_with(TestOptions::default()).await;
     let id = app.upload_fixture("images/wine.jpg").await["id"].as_str().unwrap().to_string();
     let response = app

@@ -353,3 +353,49 @@ pub async fn assert_problem(response: Response, status: u16, code: &str) -> Valu
     assert_eq!(problem["request_id"], request_id.as_str());
     problem
 }
+
+/// Whether this process's network namespace has no interface but loopback.
+pub fn loopback_only() -> bool {
+    std::fs::read_to_string("/proc/net/dev").is_ok_and(|table| {
+        table
+            .lines()
+            .skip(2)
+            .filter_map(|line| line.split(':').next())
+            .all(|name| name.trim() == "lo")
+    })
+}
+
+/// For the tests that hand the service private or public addresses (the SSRF cases): they
+/// run only inside a loopback-only network namespace, so a regression in the URL guard can
+/// never send a request anywhere but loopback. Inside one, returns `true` and the test goes
+/// on. Otherwise it runs the calling test again in a fresh namespace (`unshare --net`, with
+/// `--map-root-user` when not root), on the embedded set-up (the guard is the same code on
+/// both), asserts that it passed there, and returns `false`: the caller returns.
+pub fn in_loopback_namespace() -> bool {
+    if loopback_only() {
+        return true;
+    }
+    // libtest runs each test on a thread named after it.
+    let test = std::thread::current().name().expect("a libtest thread").to_string();
+    let exe = std::env::current_exe().expect("the test executable");
+    let root = std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|status| status.lines().any(|line| line.starts_with("Uid:\t0\t")));
+    let mut command = std::process::Command::new("unshare");
+    if !root {
+        command.arg("--map-root-user");
+    }
+    command
+        .args(["--net", "--", "sh", "-c", "ip link set lo up && exec \"$@\"", "sh"])
+        .arg(exe)
+        .args([test.as_str(), "--exact", "--test-threads=1"])
+        .env("PROGIMAGE_TEST_BACKEND", "embedded");
+    let output = command.output().expect("unshare (util-linux) runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{test} in a loopback-only namespace: {}\n{stdout}\n{stderr}",
+        output.status
+    );
+    false
+}
