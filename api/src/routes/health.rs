@@ -31,8 +31,9 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready when the database and the storage answer (the embedded queue lives in the
-/// database, so its check is the database's).
+/// Ready when the database, the storage and the queue answer (the embedded queue lives in
+/// the database, so its check pings the database; RabbitMQ's declares the exchange
+/// passively on the live connection).
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -48,22 +49,28 @@ async fn healthz() -> Json<serde_json::Value> {
     )
 )]
 async fn readyz(State(context): State<AppContext>) -> Response {
-    let database = context.service.repository().ping().await;
-    let storage = context.service.storage().check().await;
+    let (database, storage, queue) = tokio::join!(
+        context.service.repository().ping(),
+        context.service.storage().check(),
+        context.queue.check(),
+    );
     let describe = |ok: bool| if ok { "ok" } else { "unavailable" };
-    let ready = database.is_ok() && storage.is_ok();
+    let ready = database.is_ok() && storage.is_ok() && queue.is_ok();
     if let Err(error) = &database {
         tracing::warn!(%error, "readiness: database");
     }
     if let Err(error) = &storage {
         tracing::warn!(%error, "readiness: storage");
     }
+    if let Err(error) = &queue {
+        tracing::warn!(%error, "readiness: queue");
+    }
     let body = json!({
         "status": if ready { "ready" } else { "unavailable" },
         "checks": {
             "database": describe(database.is_ok()),
             "storage": describe(storage.is_ok()),
-            "queue": describe(database.is_ok()),
+            "queue": describe(queue.is_ok()),
         }
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
