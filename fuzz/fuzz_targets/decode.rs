@@ -8,16 +8,23 @@ use progimage_core::imaging;
 use progimage_core::limits::Limits;
 use progimage_core::spec::Transform;
 
-fuzz_target!(|bytes: &[u8]| {
-    // Small limits keep each run fast; the logic judged is the same at any size.
-    let limits = Limits { max_pixels: 4_000_000, max_side: 4096, ..Limits::default() };
-    if let Ok(info) = imaging::verify(bytes, &limits) {
-        assert!(info.width > 0 && info.height > 0);
-        assert!(u64::from(info.width) * u64::from(info.height) <= limits.max_pixels);
-        let pairs = vec![("w".to_string(), "17".to_string())];
-        let transform = Transform::from_query(&pairs).expect("a valid query");
-        // An accepted image must stay processable.
-        imaging::process(bytes, &transform, &Default::default(), &limits)
-            .expect("an image that passed verify must be processable");
+fuzz_target!(
+    init: {
+        // AVIF decodes in sandbox children, as in the service: this binary, re-executed.
+        progimage_core::sandbox::child_main_if_requested();
+        progimage_core::sandbox::use_current_exe().expect("the fuzz binary's path");
+    },
+    |bytes: &[u8]| {
+        // Small limits keep each run fast; the logic judged is the same at any size.
+        let limits = Limits { max_pixels: 4_000_000, max_side: 4096, ..Limits::default() };
+        if let Ok(info) = imaging::verify(bytes, &limits) {
+            assert!(info.width > 0 && info.height > 0);
+            assert!(u64::from(info.width) * u64::from(info.height) <= limits.max_pixels);
+            let pairs = vec![("w".to_string(), "17".to_string())];
+            let transform = Transform::from_query(&pairs).expect("a valid query");
+            // An accepted image must stay processable.
+            imaging::process(bytes, &transform, &Default::default(), &limits)
+                .expect("an image that passed verify must be processable");
+        }
     }
-});
+);

@@ -15,11 +15,9 @@ fuzz_target!(|bytes: &[u8]| {
         assert!(width > 0 && height > 0);
         let (width, height) = (width.min(64), height.min(64));
         let _ = imaging::run_sandboxed(Task::SvgRender { width, height }, bytes, &limits);
-        if let Ok(Reply::Bytes(clean)) = imaging::run_sandboxed(Task::SvgSanitize, bytes, &limits)
-        {
+        if let Ok(Reply::Bytes(clean)) = imaging::run_sandboxed(Task::SvgSanitize, bytes, &limits) {
             // The sanitised document parses again.
-            imaging::run_sandboxed(Task::SvgSize, &clean, &limits)
-                .expect("a sanitised SVG parses");
+            imaging::run_sandboxed(Task::SvgSize, &clean, &limits).expect("a sanitised SVG parses");
         }
     }
 });
