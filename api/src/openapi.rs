@@ -19,11 +19,13 @@ use progimage_core::views::{ImageView, ItemView, JobView, WebhookView};
 use serde_json::json;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::{Header, HeaderBuilder};
-use utoipa::openapi::path::{Operation as PathOperation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::path::{
+    Operation as PathOperation, Parameter, ParameterBuilder, ParameterIn, ParameterStyle,
+};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{
-    AllOfBuilder, Discriminator, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
-    Type,
+    AdditionalProperties, AllOfBuilder, AnyOfBuilder, Discriminator, KnownFormat, ObjectBuilder,
+    OneOfBuilder, Schema, SchemaFormat, Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Ref, RefOr, Required};
@@ -546,89 +548,139 @@ fn query_boolean() -> ObjectBuilder {
     keyword(&["true", "false", "1", "0"])
 }
 
-/// The transformation parameters of `GET /v1/images/{id}.{ext}` and `POST /v1/transform`.
+/// The transformation parameters of `GET /v1/images/{id}.{ext}` and `POST /v1/transform`:
+/// one form-exploded object parameter (each property is its own `key=value` pair), so the
+/// schema can say what separate parameters cannot: `ops` replaces the step parameters, and
+/// giving both is a 400. It is either form, each with the output settings.
 pub struct TransformParams;
+
+/// The step parameters `ops` replaces.
+const STEP_PARAMETERS: &[&str] = &[
+    "w",
+    "h",
+    "fit",
+    "gravity",
+    "enlarge",
+    "crop",
+    "rotate",
+    "flip",
+    "grayscale",
+    "blur",
+    "sharpen",
+    "brightness",
+    "contrast",
+    "mask",
+];
 
 impl IntoParams for TransformParams {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let side = || integer(1, u64::from(MAX_SIDE));
+        let form = |keep: &dyn Fn(&str) -> bool, title: &str| {
+            let mut object = ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .title(Some(title))
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+            for (name, schema, description) in transform_fields() {
+                if keep(name) {
+                    object = object.property(name, schema.description(Some(description)));
+                }
+            }
+            object
+        };
+        let schema = AnyOfBuilder::new()
+            .item(form(&|name| name != "ops", "step parameters"))
+            .item(form(&|name| !STEP_PARAMETERS.contains(&name), "ops"));
         vec![
-            query("w", side(), "Target box width in px."),
-            query("h", side(), "Target box height in px."),
-            query(
-                "fit",
-                keyword(&["contain", "cover", "fill"]).default(Some(json!("contain"))),
-                "How the image meets a box of two sides: inside it (aspect kept), fill it then \
+            ParameterBuilder::new()
+                .name("transformation")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .style(Some(ParameterStyle::Form))
+                .explode(Some(true))
+                .schema(Some(schema))
+                .description(Some(
+                    "The transformation, as separate query parameters: the step parameters or \
+                     `ops` (not both), and the output settings.",
+                ))
+                .build(),
+        ]
+    }
+}
+
+/// Every transformation query parameter: name, schema, description.
+fn transform_fields() -> Vec<(&'static str, ObjectBuilder, &'static str)> {
+    let side = || integer(1, u64::from(MAX_SIDE));
+    vec![
+        ("w", side(), "Target box width in px."),
+        ("h", side(), "Target box height in px."),
+        (
+            "fit",
+            keyword(&["contain", "cover", "fill"]).default(Some(json!("contain"))),
+            "How the image meets a box of two sides: inside it (aspect kept), fill it then \
                  crop, or stretch. With one side given every fit keeps the aspect.",
-            ),
-            query(
-                "gravity",
-                keyword(&["center", "centre", "north", "south", "east", "west", "smart"])
-                    .default(Some(json!("center"))),
-                "Which part `fit=cover` keeps.",
-            ),
-            query(
-                "enlarge",
-                query_boolean(),
-                "Allow upscaling past the source; default false, true for SVG sources.",
-            ),
-            query(
-                "crop",
-                string().pattern(Some("^[0-9]+,[0-9]+,[0-9]+,[0-9]+$")),
-                "`x,y,w,h`: cut a rectangle (px, after auto-orient), clamped to the image; no \
+        ),
+        (
+            "gravity",
+            keyword(&["center", "centre", "north", "south", "east", "west", "smart"])
+                .default(Some(json!("center"))),
+            "Which part `fit=cover` keeps.",
+        ),
+        (
+            "enlarge",
+            query_boolean(),
+            "Allow upscaling past the source; default false, true for SVG sources.",
+        ),
+        (
+            "crop",
+            string().pattern(Some("^[0-9]+,[0-9]+,[0-9]+,[0-9]+$")),
+            "`x,y,w,h`: cut a rectangle (px, after auto-orient), clamped to the image; no \
                  overlap → 400. `w` and `h` are 1..16384.",
-            ),
-            query(
-                "rotate",
-                ObjectBuilder::new().schema_type(Type::Number),
-                "Clockwise degrees, any finite number, modulo 360; 90/180/270 exact, other \
+        ),
+        (
+            "rotate",
+            ObjectBuilder::new().schema_type(Type::Number),
+            "Clockwise degrees, any finite number, modulo 360; 90/180/270 exact, other \
                  angles grow the canvas (filled with `bg`, else transparent where the output \
                  has alpha, else white).",
-            ),
-            query("flip", keyword(&["h", "v"]), "Mirror left-right (`h`) or top-bottom (`v`)."),
-            query("grayscale", query_boolean(), "Drop the colour."),
-            query("blur", number(0.0, 100.0), "Gaussian blur sigma (0 = no-op)."),
-            query("sharpen", number(0.0, 100.0), "Unsharp-mask sigma (0 = no-op)."),
-            query(
-                "brightness",
-                number(-100.0, 100.0),
-                "Brightness amount; factor = 1 + amount/100.",
-            ),
-            query("contrast", number(-100.0, 100.0), "Contrast amount; factor = 1 + amount/100."),
-            query(
-                "mask",
-                string().pattern(Some(
-                    "^(circle|ellipse|rounded:[0-9]+|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-\
+        ),
+        ("flip", keyword(&["h", "v"]), "Mirror left-right (`h`) or top-bottom (`v`)."),
+        ("grayscale", query_boolean(), "Drop the colour."),
+        ("blur", number(0.0, 100.0), "Gaussian blur sigma (0 = no-op)."),
+        ("sharpen", number(0.0, 100.0), "Unsharp-mask sigma (0 = no-op)."),
+        ("brightness", number(-100.0, 100.0), "Brightness amount; factor = 1 + amount/100."),
+        ("contrast", number(-100.0, 100.0), "Contrast amount; factor = 1 + amount/100."),
+        (
+            "mask",
+            string().pattern(Some(
+                "^(circle|ellipse|rounded:[0-9]+|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-\
                      [0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$",
-                )),
-                "Alpha mask: `circle`, `ellipse`, `rounded:<radius px>`, or the id of one of the \
+            )),
+            "Alpha mask: `circle`, `ellipse`, `rounded:<radius px>`, or the id of one of the \
                  caller's images whose luminance multiplies alpha.",
-            ),
-            query("q", integer(1, 100), "Quality for lossy encoders."),
-            query("lossless", query_boolean(), "Lossless where the format has it (WebP, AVIF)."),
-            query(
-                "bg",
-                color(),
-                "`RRGGBB` or `RRGGBBAA`: behind transparency for formats without alpha (default \
+        ),
+        ("q", integer(1, 100), "Quality for lossy encoders."),
+        ("lossless", query_boolean(), "Lossless where the format has it (WebP, AVIF)."),
+        (
+            "bg",
+            color(),
+            "`RRGGBB` or `RRGGBBAA`: behind transparency for formats without alpha (default \
                  `ffffff`), and rotation fill.",
-            ),
-            query("strip", query_boolean(), "`false` keeps EXIF/XMP (Orientation set to 1)."),
-            query(
-                "svg",
-                keyword(&["trace", "embed"]).default(Some(json!("trace"))),
-                "How a raster becomes SVG: traced paths, or the raster embedded losslessly.",
-            ),
-            query(
-                "ops",
-                string(),
-                "A pipeline replacing the step parameters (`w h fit gravity enlarge crop rotate \
+        ),
+        ("strip", query_boolean(), "`false` keeps EXIF/XMP (Orientation set to 1)."),
+        (
+            "svg",
+            keyword(&["trace", "embed"]).default(Some(json!("trace"))),
+            "How a raster becomes SVG: traced paths, or the raster embedded losslessly.",
+        ),
+        (
+            "ops",
+            string(),
+            "A pipeline replacing the step parameters (`w h fit gravity enlarge crop rotate \
                  flip grayscale blur sharpen brightness contrast mask`; giving both → 400): \
                  steps joined by `|`, each `name`, `name:key=value,…` with the JSON keys (`w`/`h` \
                  alias `width`/`height`) or `name:value` for the op's main parameter. Example: \
                  `rotate:90|resize:width=300,height=300,fit=cover|grayscale`.",
-            ),
-        ]
-    }
+        ),
+    ]
 }
 
 /// The parameters of `POST /v1/images`.
@@ -1052,7 +1104,17 @@ mod tests {
     fn transformation_parameters_are_the_parsers() {
         let document = document_json();
         let variant = &document["paths"]["/v1/images/{id}.{ext}"]["get"];
-        let parameters = query_parameters(variant);
+        let [(_, schema)] = query_parameters(variant).try_into().unwrap();
+        let parameter =
+            &variant["parameters"].as_array().unwrap().iter().find(|p| p["in"] == "query");
+        let parameter = parameter.unwrap();
+        assert_eq!((&parameter["style"], &parameter["explode"]), (&json!("form"), &json!(true)));
+        let forms = schema["anyOf"].as_array().unwrap();
+        let mut parameters = BTreeMap::new();
+        for form in forms {
+            assert_eq!(form["additionalProperties"], false);
+            parameters.extend(form["properties"].as_object().unwrap().clone());
+        }
         assert_eq!(parameters.len(), 20);
         for (name, schema) in &parameters {
             // A recognised parameter fails on its value, never as unknown.
@@ -1065,6 +1127,36 @@ mod tests {
             }
         }
         assert!(Transform::from_query(&[("zoom".into(), "2".into())]).is_err());
+        // `ops` and the step parameters are never in one form, as the parser has it.
+        let (steps, ops) = (&forms[0]["properties"], &forms[1]["properties"]);
+        assert!(steps.get("ops").is_none() && ops["ops"].is_object());
+        let valid = [
+            ("w", "10"),
+            ("h", "10"),
+            ("fit", "cover"),
+            ("gravity", "north"),
+            ("enlarge", "true"),
+            ("crop", "0,0,1,1"),
+            ("rotate", "90"),
+            ("flip", "h"),
+            ("grayscale", "true"),
+            ("blur", "1"),
+            ("sharpen", "1"),
+            ("brightness", "1"),
+            ("contrast", "1"),
+            ("mask", "circle"),
+        ];
+        assert_eq!(valid.map(|(name, _)| name), STEP_PARAMETERS);
+        for (name, value) in valid {
+            assert!(steps[name].is_object() && ops.get(name).is_none(), "{name}");
+            let step = (name.to_string(), value.to_string());
+            assert!(Transform::from_query(std::slice::from_ref(&step)).is_ok(), "{name}={value}");
+            let both = [step, ("ops".to_string(), "grayscale".to_string())];
+            assert!(Transform::from_query(&both).is_err(), "{name} beside ops");
+        }
+        for name in ops.as_object().unwrap().keys().filter(|name| *name != "ops") {
+            assert!(steps[name].is_object(), "the output setting {name} is in both forms");
+        }
     }
 
     #[test]
