@@ -4,15 +4,14 @@ use std::time::Duration;
 
 use clap::Parser;
 use progimage_api::Config;
-use progimage_core::sandbox;
-use tracing_subscriber::EnvFilter;
+use progimage_core::{sandbox, telemetry};
 
 fn main() -> anyhow::Result<()> {
     // Re-executed as an image sandbox child: serve that and exit.
     sandbox::child_main_if_requested();
     sandbox::use_current_exe()?;
     let config = Config::parse();
-    init_tracing(&config.log_format);
+    telemetry::init(&config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(progimage_api::run(config));
     sandbox::shutdown();
@@ -20,15 +19,4 @@ fn main() -> anyhow::Result<()> {
     // process exits within its shutdown bound whatever is running.
     runtime.shutdown_timeout(Duration::from_millis(500));
     result
-}
-
-fn init_tracing(format: &str) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
 }

@@ -18,4 +18,5 @@ pub mod service;
 pub mod signature;
 pub mod spec;
 pub mod storage;
+pub mod telemetry;
 pub mod views;

@@ -360,6 +360,13 @@ fn read_vec(input: &mut impl Read, max: u64) -> io::Result<Vec<u8>> {
 
 /// A sandbox child: limits itself, then serves requests on stdin until it closes.
 pub fn child_main() -> ! {
+    // One line per panic on the inherited stderr (a decoder panicking across its C-ABI
+    // boundary aborts the child; the parent reports the crash as the file's fault).
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line()));
+        let message = info.payload_as_str().unwrap_or("(not a string)");
+        eprintln!("progimage sandbox child: panic{}: {message}", at.unwrap_or_default());
+    }));
     if let Some(bytes) = std::env::var(MEMORY_ENV).ok().and_then(|v| v.parse::<u64>().ok()) {
         let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
         // SAFETY: setrlimit(2) with a valid, initialised struct.
