@@ -81,6 +81,11 @@ async fn deep_and_expanding_svgs_are_refused_without_harm() {
         assert!(server.alive(), "{name} killed the process");
     }
     assert!(server.peak_rss() < 300 << 20, "peak RSS {} MiB", server.peak_rss() >> 20);
+    // The documents were parsed in sandbox children, which stay in the pool: their peaks
+    // are bounded too (the bounds refuse before anything expands).
+    let children = server.children_peak_rss();
+    assert!(children > 0, "no sandbox child did the parsing");
+    assert!(children < 300 << 20, "a sandbox child peaked at {} MiB", children >> 20);
 }
 
 #[tokio::test]

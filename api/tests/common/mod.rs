@@ -26,15 +26,33 @@ impl Server {
 
     /// The process's peak resident memory so far, in bytes (`VmHWM`).
     pub fn peak_rss(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("the server's /proc entry");
-        let kib: u64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in /proc/<pid>/status");
-        kib * 1024
+        peak_rss_of(self.child.id()).expect("the server's /proc entry")
     }
+
+    /// The highest peak resident memory among the server's live child processes (its image
+    /// sandboxes, which keep running between tasks), in bytes; 0 with none.
+    pub fn children_peak_rss(&self) -> u64 {
+        let pid = self.child.id();
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the server's tasks");
+        tasks
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("children")).ok())
+            .flat_map(|children| {
+                children.split_whitespace().filter_map(|c| c.parse().ok()).collect::<Vec<u32>>()
+            })
+            .filter_map(peak_rss_of)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// `VmHWM` of a process, in bytes.
+fn peak_rss_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())?;
+    Some(kib * 1024)
 }
 
 /// reqwest is built without a bundled TLS provider (the service installs one at start).
