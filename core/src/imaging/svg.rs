@@ -364,12 +364,14 @@ fn use_target<'a, 'input>(
 }
 
 /// Refuses a render whose filters would cost more than [`MAX_FILTER_COST`]: each filter
-/// primitive's region in output pixels (at most the canvas) times its work per pixel.
+/// primitive's region in output pixels (at most resvg's filter layer) times its work per pixel.
 fn check_filter_cost(tree: &usvg::Tree, width: u32, height: u32) -> Result<(), ImagingError> {
     let size = tree.size();
     let scale = Transform::from_scale(width as f32 / size.width(), height as f32 / size.height());
-    let canvas = f64::from(width) * f64::from(height);
-    let cost = group_filter_cost(tree.root(), scale, canvas);
+    // resvg renders a filtered group into a layer of up to 5× the canvas each way (2× on
+    // each side, for what a filter pulls in from outside), not into the canvas alone.
+    let layer = (5.0 * f64::from(width), 5.0 * f64::from(height));
+    let cost = group_filter_cost(tree.root(), scale, layer);
     if cost > MAX_FILTER_COST {
         return Err(ImagingError::TooLarge(format!(
             "the svg image's filters cost about {cost:.1e} pixel operations at {width}x{height}, \
@@ -379,7 +381,7 @@ fn check_filter_cost(tree: &usvg::Tree, width: u32, height: u32) -> Result<(), I
     Ok(())
 }
 
-fn group_filter_cost(group: &usvg::Group, scale: Transform, canvas: f64) -> f64 {
+fn group_filter_cost(group: &usvg::Group, scale: Transform, layer: (f64, f64)) -> f64 {
     let transform = scale.pre_concat(group.abs_transform());
     let (sx, sy) = transform.get_scale();
     let (sx, sy) = (f64::from(sx), f64::from(sy));
@@ -387,12 +389,12 @@ fn group_filter_cost(group: &usvg::Group, scale: Transform, canvas: f64) -> f64 
     for filter in group.filters() {
         for primitive in filter.primitives() {
             let rect = primitive.rect();
-            let (w, h) = (f64::from(rect.width()) * sx, f64::from(rect.height()) * sy);
-            let area = (w * h).min(canvas);
-            cost += area * per_pixel_cost(primitive.kind(), sx, sy, w, h);
+            let w = (f64::from(rect.width()) * sx).min(layer.0);
+            let h = (f64::from(rect.height()) * sy).min(layer.1);
+            cost += w * h * per_pixel_cost(primitive.kind(), sx, sy, w, h);
         }
     }
-    let mut visit = |child: &usvg::Group| cost += group_filter_cost(child, scale, canvas);
+    let mut visit = |child: &usvg::Group| cost += group_filter_cost(child, scale, layer);
     for node in group.children() {
         if let usvg::Node::Group(child) = node {
             visit(child);
@@ -663,5 +665,16 @@ mod tests {
             )),
             [0, 0, 0, 0]
         );
+    }
+
+    #[test]
+    fn fuzz_finding_a_filter_under_a_foreign_root_is_judged() {
+        // Found by the `svg` fuzz target: a root outside the SVG namespace around an `<svg>`
+        // with a huge `feMorphology`.
+        let text = include_str!("../../../fixtures/hostile/fuzz-svg-morphology-nested.svg");
+        let started = std::time::Instant::now();
+        let outcome = parsed(text).and_then(|tree| render(&tree, 64, 64).map(|_| ()));
+        assert!(matches!(outcome, Err(ImagingError::TooLarge(_))), "{outcome:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
     }
 }
