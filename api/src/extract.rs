@@ -89,7 +89,9 @@ pub async fn read_body(
     body: Body,
     limit: u64,
 ) -> Result<bytes::Bytes, ApiError> {
-    check_content_length(headers, limit)?;
+    if let Err(error) = check_content_length(headers, limit) {
+        return Err(drained(error, headers, limit, body).await);
+    }
     let limited = http_body_util::Limited::new(body, limit as usize);
     match limited.collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
@@ -102,16 +104,33 @@ pub async fn read_body(
     }
 }
 
-/// 413 from `Content-Length` alone, before reading anything.
+/// 413 from `Content-Length` alone, before reading anything (see [`drained`]).
 pub fn check_content_length(headers: &HeaderMap, limit: u64) -> Result<(), ApiError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    match declared {
+    match declared_length(headers) {
         Some(length) if length > limit => Err(ApiError::payload_too_large(limit)),
         _ => Ok(()),
     }
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+/// How far past the limit a refused body is still read before the answer, and for how long.
+const DRAIN_BYTES: u64 = 64 << 20;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `error`, after reading and dropping the body it refuses when its declared length is
+/// within [`DRAIN_BYTES`] of the limit. A client that is still sending when the answer goes
+/// out may see its connection reset and never read the answer; once the body is read, the
+/// answer arrives like any other. Bodies declared larger are answered at once (and the
+/// connection's lingering close still gives the client a chance).
+pub async fn drained(error: ApiError, headers: &HeaderMap, limit: u64, mut body: Body) -> ApiError {
+    if declared_length(headers).is_some_and(|length| length <= limit.saturating_add(DRAIN_BYTES)) {
+        let drain = async { while let Some(Ok(_)) = body.frame().await {} };
+        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    }
+    error
 }
 
 /// Parses a JSON object body; anything else is 400 `invalid_json`.

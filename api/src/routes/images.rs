@@ -21,8 +21,8 @@ use crate::conditional::{self, Representation};
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::extract::{
-    PathText, check_content_length, disposition_filename, json_object, media_type, no_other_params,
-    only_keys, page_limit, path_uuid, query_pairs, read_body, take_params,
+    PathText, check_content_length, disposition_filename, drained, json_object, media_type,
+    no_other_params, only_keys, page_limit, path_uuid, query_pairs, read_body, take_params,
 };
 use crate::openapi::VariantDownload;
 
@@ -154,7 +154,9 @@ async fn upload(
 
     let image = match media_type.as_str() {
         "multipart/form-data" => {
-            check_content_length(&headers, limit)?;
+            if let Err(error) = check_content_length(&headers, limit) {
+                return Err(drained(error, &headers, limit, request.into_body()).await);
+            }
             let multipart = axum::extract::Multipart::from_request(request, &())
                 .await
                 .map_err(|rejection| ApiError::invalid_parameter("file", rejection.body_text()))?;
