@@ -50,7 +50,8 @@ impl AppContext {
         config: Config,
         shutdown: CancellationToken,
     ) -> anyhow::Result<(AppContext, tokio::task::JoinHandle<()>)> {
-        let api_keys = ApiKeys::parse(&config.api_keys).map_err(anyhow::Error::msg)?;
+        let api_keys =
+            ApiKeys::parse(config.shared.api_keys.expose()).map_err(anyhow::Error::msg)?;
         if !api_keys.enabled() {
             tracing::warn!(
                 "OPEN MODE: no PROGIMAGE_API_KEYS configured; every request is served without \
@@ -62,7 +63,7 @@ impl AppContext {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("Failed to create the data directory {}", config.data_dir.display())
         })?;
-        let mut services = Services::connect(config.settings(api_keys.enabled())).await?;
+        let mut services = Services::connect(config.settings()).await?;
         let background = match services.start_embedded_workers(shutdown).await? {
             Some(background) => background,
             None => tokio::spawn(async {}),
@@ -70,7 +71,7 @@ impl AppContext {
         tracing::info!(
             storage = ?services.storage,
             queue = if config.amqp_url.is_some() { "rabbitmq" } else { "embedded" },
-            workers = config.workers(),
+            workers = config.shared.workers(),
             "ready to serve"
         );
         let context = AppContext {

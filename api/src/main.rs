@@ -11,7 +11,7 @@ fn main() -> anyhow::Result<()> {
     sandbox::child_main_if_requested();
     sandbox::use_current_exe()?;
     let config = Config::parse();
-    telemetry::init(&config.log_format);
+    telemetry::init(&config.shared.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(progimage_api::run(config));
     sandbox::shutdown();

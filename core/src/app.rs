@@ -9,6 +9,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::config::Secret;
 use crate::db::Repository;
 use crate::engine::Engine;
 use crate::jobs::JobService;
@@ -28,7 +29,7 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// Everything needed to connect the services.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub database_url: String,
+    pub database_url: Secret,
     pub storage_url: String,
     /// RabbitMQ; `None` runs the embedded queue in this process.
     pub amqp: Option<AmqpConfig>,
@@ -40,7 +41,7 @@ pub struct Settings {
     pub process_timeout: Duration,
     pub max_variants_per_image: u64,
     /// The webhook master secret; generated once and kept in the database when unset.
-    pub webhook_secret: Option<String>,
+    pub webhook_secret: Option<Secret>,
     /// Whether each tenant signs with its own derived secret (API keys configured).
     pub per_tenant_secrets: bool,
 }
@@ -70,7 +71,7 @@ impl Services {
             FetchOptions { max_bytes: settings.limits.max_bytes, timeout: settings.fetch_timeout },
         )
         .context("Failed to build the HTTP client")?;
-        let repository = Repository::connect(&settings.database_url)
+        let repository = Repository::connect(settings.database_url.expose())
             .await
             .context("Failed to connect to the database")?;
         let storage =
@@ -86,7 +87,7 @@ impl Services {
             },
         );
         let webhook_master_secret = match &settings.webhook_secret {
-            Some(secret) if !secret.is_empty() => secret.clone(),
+            Some(secret) if !secret.expose().is_empty() => secret.expose().to_string(),
             _ => {
                 let generated = hex::encode(Uuid::new_v4().as_bytes())
                     + &hex::encode(Uuid::new_v4().as_bytes());

@@ -3,6 +3,7 @@
 //! differ.
 
 pub mod app;
+pub mod config;
 pub mod db;
 pub mod engine;
 pub mod format;

@@ -113,18 +113,6 @@ impl TestOptions {
     }
 }
 
-/// The worker flags that mirror an API flag of the same name.
-const WORKER_FLAGS: [&str; 8] = [
-    "workers",
-    "allow-urls",
-    "max-upload-bytes",
-    "max-pixels",
-    "max-output-side",
-    "fetch-timeout-s",
-    "webhook-secret",
-    "api-keys",
-];
-
 impl TestApp {
     /// An open-mode server with default limits.
     pub async fn spawn() -> TestApp {
@@ -190,8 +178,13 @@ impl TestApp {
                         "--amqp-prefix".into(),
                         prefix.clone(),
                     ];
+                    // Both roles take the shared settings (limits, keys, secrets): the
+                    // same options reach both.
+                    let shared = <progimage_core::config::SharedConfig as clap::Args>::augment_args(
+                        clap::Command::new("shared"),
+                    );
                     for (name, value) in &options.args {
-                        if WORKER_FLAGS.contains(&name.as_str()) {
+                        if shared.get_arguments().any(|arg| arg.get_long() == Some(name)) {
                             worker_args.push(format!("--{name}"));
                             worker_args.push(value.clone());
                         }

@@ -8,9 +8,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use progimage_core::app::{SWEEP_EVERY, Services, Settings};
-use progimage_core::limits::Limits;
+use progimage_core::config::{Secret, SharedConfig};
 use progimage_core::queue::Family;
-use progimage_core::queue::amqp::AmqpConfig;
 use tokio_util::sync::CancellationToken;
 
 /// How long in-flight items may take to finish after SIGTERM before the process exits
@@ -23,7 +22,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(9);
 pub struct Config {
     /// The Postgres database shared with the API processes.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: String,
+    pub database_url: Secret,
 
     /// `s3://bucket/prefix` (with the `AWS_*` variables) or a directory shared with the API.
     #[arg(long, env = "PROGIMAGE_STORAGE")]
@@ -31,11 +30,7 @@ pub struct Config {
 
     /// RabbitMQ, `amqp://…`.
     #[arg(long, env = "AMQP_URL", hide_env_values = true)]
-    pub amqp_url: String,
-
-    /// Names the RabbitMQ exchange and queues (must match the API's).
-    #[arg(long, env = "PROGIMAGE_AMQP_PREFIX", default_value = "progimage")]
-    pub amqp_prefix: String,
+    pub amqp_url: Secret,
 
     /// The transformation families this worker consumes: `raster`, `vector` or both.
     #[arg(
@@ -46,57 +41,15 @@ pub struct Config {
     )]
     pub families: Vec<String>,
 
-    /// Items processed at once (and image threads); default one per core.
-    #[arg(long, env = "PROGIMAGE_WORKERS")]
-    pub workers: Option<usize>,
-
-    /// Seconds one item's image work may run.
-    #[arg(long, env = "PROGIMAGE_PROCESS_TIMEOUT_S", default_value_t = 60)]
-    pub process_timeout_s: u64,
-
-    /// Seconds one SVG render or AVIF decode may run in its sandbox process before it is
-    /// stopped and the image refused as too costly (422 `image_too_large`).
-    #[arg(long, env = "PROGIMAGE_MAX_RENDER_S", default_value_t = 20)]
-    pub max_render_s: u64,
-
     /// Seconds between sweeps for job items whose queue message was lost; an item counts
     /// as lost once it has waited in `queued` twice that long.
     #[arg(long, env = "PROGIMAGE_SWEEP_EVERY_S", default_value_t = SWEEP_EVERY.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..))]
     pub sweep_every_s: u64,
 
-    /// IPs, CIDRs or host names that URL sources and webhooks may reach despite the SSRF rules.
-    #[arg(long, env = "PROGIMAGE_ALLOW_URLS", default_value = "")]
-    pub allow_urls: String,
-
-    /// Bytes per fetched source.
-    #[arg(long, env = "PROGIMAGE_MAX_UPLOAD_BYTES", default_value_t = 50 * 1024 * 1024)]
-    pub max_upload_bytes: u64,
-
-    /// Pixels of one frame, input, any step or output.
-    #[arg(long, env = "PROGIMAGE_MAX_PIXELS", default_value_t = 100_000_000)]
-    pub max_pixels: u64,
-
-    /// Longest side of any step's result or of the output.
-    #[arg(long, env = "PROGIMAGE_MAX_OUTPUT_SIDE", default_value_t = 16384)]
-    pub max_output_side: u32,
-
-    /// Seconds for a whole remote fetch, redirects included.
-    #[arg(long, env = "PROGIMAGE_FETCH_TIMEOUT_S", default_value_t = 10)]
-    pub fetch_timeout_s: u64,
-
-    /// The webhook master secret (the API's); generated and kept in the database when unset.
-    #[arg(long, env = "PROGIMAGE_WEBHOOK_SECRET", hide_env_values = true)]
-    pub webhook_secret: Option<String>,
-
-    /// The API's `tenant:key` pairs: with keys, each tenant's webhooks are signed with its
-    /// own secret (only whether keys exist matters here).
-    #[arg(long, env = "PROGIMAGE_API_KEYS", hide_env_values = true, default_value = "")]
-    pub api_keys: String,
-
-    /// Log format: `text` or `json`.
-    #[arg(long, env = "PROGIMAGE_LOG_FORMAT", default_value = "text")]
-    pub log_format: String,
+    /// What the API processes share: limits, timeouts, keys, secrets, logging.
+    #[command(flatten)]
+    pub shared: SharedConfig,
 }
 
 impl Config {
@@ -111,30 +64,14 @@ impl Config {
     }
 
     fn settings(&self) -> Settings {
-        let workers = self
-            .workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1);
-        Settings {
-            database_url: self.database_url.clone(),
-            storage_url: self.storage.clone(),
-            amqp: Some(AmqpConfig { url: self.amqp_url.clone(), prefix: self.amqp_prefix.clone() }),
-            allow_urls: self.allow_urls.clone(),
-            limits: Limits {
-                max_bytes: self.max_upload_bytes,
-                max_pixels: self.max_pixels,
-                max_side: self.max_output_side,
-                max_render: Duration::from_secs(self.max_render_s.max(1)),
-            },
-            fetch_timeout: Duration::from_secs(self.fetch_timeout_s),
-            workers,
-            // Items arrive at most `workers` at a time (the prefetch): nothing waits.
-            queue_depth: workers,
-            process_timeout: Duration::from_secs(self.process_timeout_s),
-            max_variants_per_image: u64::MAX,
-            webhook_secret: self.webhook_secret.clone(),
-            per_tenant_secrets: self.api_keys.split(',').any(|pair| !pair.trim().is_empty()),
-        }
+        // Items arrive at most `workers` at a time (the prefetch): nothing waits.
+        let queue_depth = self.shared.workers();
+        self.shared.settings(
+            self.database_url.clone(),
+            self.storage.clone(),
+            Some(&self.amqp_url),
+            queue_depth,
+        )
     }
 }
 
