@@ -677,4 +677,20 @@ mod tests {
         assert!(matches!(outcome, Err(ImagingError::TooLarge(_))), "{outcome:?}");
         assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
     }
+
+    #[test]
+    fn fuzz_finding_use_chains_with_missing_targets_are_bounded() {
+        // Found by the `svg` fuzz target (as a timeout while the fuzzer was starved of CPU):
+        // `use-expansion.svg` with a link in its chain broken, so it expands to about 200k
+        // elements, under the bound. The fuzz target's whole path stays cheap, and the
+        // sanitised document (which is expanded) stays bounded.
+        let text = include_str!("../../../fixtures/hostile/fuzz-svg-use-missing.svg");
+        let started = std::time::Instant::now();
+        let tree = parsed(text).unwrap();
+        render(&tree, 10, 10).unwrap();
+        let clean = sanitize(&tree);
+        assert!(clean.len() < 16 << 20, "{} bytes", clean.len());
+        parse(&clean, &Limits::default()).unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    }
 }
