@@ -100,11 +100,10 @@ fn answer(mut problem: Problem) -> Vec<u8> {
     let id = Uuid::now_v7().simple().to_string();
     problem.request_id = id.clone();
     let body = serde_json::to_vec(&problem).unwrap_or_default();
-    let reason = match problem.status {
-        414 => "URI Too Long",
-        431 => "Request Header Fields Too Large",
-        _ => "Bad Request",
-    };
+    let reason = axum::http::StatusCode::from_u16(problem.status)
+        .ok()
+        .and_then(|status| status.canonical_reason())
+        .unwrap_or("Bad Request");
     let mut out = format!(
         "HTTP/1.1 {} {reason}\r\ncontent-type: application/problem+json\r\n\
          cache-control: no-store\r\nx-request-id: {id}\r\nconnection: close\r\n\

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use progimage_core::format::ImageFormat;
 use progimage_core::problem::Problem;
-use progimage_core::spec::MAX_SIDE;
+use progimage_core::spec::{MAX_SIDE, STEP_PARAMS};
 use progimage_core::views::{ImageView, ItemView, JobView, WebhookView};
 use serde_json::json;
 use utoipa::openapi::content::ContentBuilder;
@@ -554,24 +554,6 @@ fn query_boolean() -> ObjectBuilder {
 /// giving both is a 400. It is either form, each with the output settings.
 pub struct TransformParams;
 
-/// The step parameters `ops` replaces.
-const STEP_PARAMETERS: &[&str] = &[
-    "w",
-    "h",
-    "fit",
-    "gravity",
-    "enlarge",
-    "crop",
-    "rotate",
-    "flip",
-    "grayscale",
-    "blur",
-    "sharpen",
-    "brightness",
-    "contrast",
-    "mask",
-];
-
 impl IntoParams for TransformParams {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         let form = |keep: &dyn Fn(&str) -> bool, title: &str| {
@@ -588,7 +570,7 @@ impl IntoParams for TransformParams {
         };
         let schema = AnyOfBuilder::new()
             .item(form(&|name| name != "ops", "step parameters"))
-            .item(form(&|name| !STEP_PARAMETERS.contains(&name), "ops"));
+            .item(form(&|name| !STEP_PARAMS.contains(&name), "ops"));
         vec![
             ParameterBuilder::new()
                 .name("transformation")
@@ -1146,7 +1128,7 @@ mod tests {
             ("contrast", "1"),
             ("mask", "circle"),
         ];
-        assert_eq!(valid.map(|(name, _)| name), STEP_PARAMETERS);
+        assert_eq!(valid.map(|(name, _)| name), STEP_PARAMS);
         for (name, value) in valid {
             assert!(steps[name].is_object() && ops.get(name).is_none(), "{name}");
             let step = (name.to_string(), value.to_string());

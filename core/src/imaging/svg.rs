@@ -77,9 +77,7 @@ pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<usvg::Tree, Imaging
     }
     let text = std::str::from_utf8(bytes).map_err(|e| invalid(&e))?;
     let text = drop_external_entities(text);
-    check_entity_expansion(&text)?;
-    let document = parse_xml(&text)?;
-    check_structure(&document)?;
+    let document = bounded_document(&text)?;
     let options = options(*limits);
     match resolve_external_urls(&document, &text) {
         None => usvg::Tree::from_xmltree(&document, &options),
@@ -108,12 +106,20 @@ fn parse_xml(text: &str) -> Result<roxmltree::Document<'_>, ImagingError> {
     })
 }
 
+/// The XML tree of a document within every bound: entity expansion judged before parsing,
+/// then the node count, nesting depth and `<use>` expansion.
+fn bounded_document(text: &str) -> Result<roxmltree::Document<'_>, ImagingError> {
+    check_entity_expansion(text)?;
+    let document = parse_xml(text)?;
+    check_structure(&document)?;
+    Ok(document)
+}
+
 /// The bounds [`parse`] judges, for a nested SVG document (an `<image>` data URL) that usvg
 /// parses itself.
 fn check_nested(bytes: &[u8]) -> Result<(), ImagingError> {
     let text = std::str::from_utf8(bytes).map_err(|e| invalid(&e))?;
-    check_entity_expansion(text)?;
-    check_structure(&parse_xml(text)?)
+    bounded_document(text).map(|_| ())
 }
 
 /// The document with every `url(…)` that does not name one of its own elements resolved as

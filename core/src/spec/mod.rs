@@ -10,6 +10,7 @@
 
 mod json;
 mod query;
+pub use query::STEP_PARAMS;
 mod step;
 mod text;
 mod value;

@@ -6,7 +6,7 @@ use super::{OutputSettings, Pipeline, Rgba, SpecError, Step, SvgMode, Transform}
 use crate::format::ImageFormat;
 
 /// The parameters that make steps; `ops` replaces them all.
-const STEP_PARAMS: [&str; 14] = [
+pub const STEP_PARAMS: [&str; 14] = [
     "w",
     "h",
     "fit",
