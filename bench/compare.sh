@@ -34,7 +34,7 @@ fi
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 echo "building the engine runner (release)..." >&2
-(cd "$root" && cargo build --release --quiet -p progimage-core --example workloads)
+(cd "$root" && cargo build --release --quiet -p progimage-engine --example workloads)
 ours=$CARGO_TARGET_DIR/release/examples/workloads
 
 echo "installing sharp..." >&2

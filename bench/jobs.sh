@@ -54,7 +54,7 @@ if [ "$build" = yes ]; then
   log "building progimage-api, progimage-worker and the engine runner (release)..."
   # Two commands: with `--example`, cargo builds only the examples of the packages named.
   (cd "$root" && cargo build --release --quiet -p progimage-api -p progimage-worker)
-  (cd "$root" && cargo build --release --quiet -p progimage-core --example workloads)
+  (cd "$root" && cargo build --release --quiet -p progimage-engine --example workloads)
 fi
 bin=$CARGO_TARGET_DIR/release
 for exe in "$bin/progimage-api" "$bin/progimage-worker" "$bin/examples/workloads"; do

@@ -1,23 +1,21 @@
-//! ProgImage's domain: the image engine, transformations, formats and limits, and the
-//! seams (storage, repository, queue) behind which the embedded and distributed set-ups
-//! differ.
+//! ProgImage's services over the image engine (`progimage-engine`): ingest, variants and
+//! jobs, and the seams (storage, repository, queue) behind which the embedded and
+//! distributed set-ups differ.
 
 pub mod app;
 pub mod config;
 pub mod db;
 pub mod engine;
-pub mod format;
-pub mod imaging;
 pub mod jobs;
-pub mod limits;
 pub mod net;
 pub mod problem;
 pub mod processor;
 pub mod queue;
-pub mod sandbox;
 pub mod service;
 pub mod signature;
-pub mod spec;
 pub mod storage;
 pub mod telemetry;
 pub mod views;
+
+// The engine, under the paths the services and binaries have always used.
+pub use progimage_engine::{format, imaging, limits, sandbox, spec};

@@ -4,15 +4,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use progimage_core::imaging;
-use progimage_core::limits::Limits;
-use progimage_core::spec::Transform;
+use progimage_engine::imaging;
+use progimage_engine::limits::Limits;
+use progimage_engine::spec::Transform;
 
 fuzz_target!(
     init: {
         // AVIF decodes in sandbox children, as in the service: this binary, re-executed.
-        progimage_core::sandbox::child_main_if_requested();
-        progimage_core::sandbox::use_current_exe().expect("the fuzz binary's path");
+        progimage_engine::sandbox::child_main_if_requested();
+        progimage_engine::sandbox::use_current_exe().expect("the fuzz binary's path");
     },
     |bytes: &[u8]| {
         // Small limits keep each run fast; the logic judged is the same at any size.

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use progimage_core::spec::Pipeline;
+use progimage_engine::spec::Pipeline;
 
 fuzz_target!(|text: &str| {
     if let Ok(pipeline) = Pipeline::from_ops_text(text) {

@@ -4,9 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use progimage_core::imaging;
-use progimage_core::limits::Limits;
-use progimage_core::sandbox::{Reply, Task};
+use progimage_engine::imaging;
+use progimage_engine::limits::Limits;
+use progimage_engine::sandbox::{Reply, Task};
 
 fuzz_target!(|bytes: &[u8]| {
     let limits = Limits { max_pixels: 1_000_000, max_side: 1024, ..Limits::default() };

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use progimage_core::format::ImageFormat;
-use progimage_core::spec::Transform;
+use progimage_engine::format::ImageFormat;
+use progimage_engine::spec::Transform;
 
 fuzz_target!(|query: &str| {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())

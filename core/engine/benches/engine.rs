@@ -3,7 +3,7 @@
 //! (`../../shared/corpus` from this crate). One iteration is one pass over a workload's input
 //! set, so throughput is in images: criterion's `elem/s`.
 //!
-//! Run: `cargo bench -p progimage-core --bench engine` (a few minutes on two cores; add a
+//! Run: `cargo bench -p progimage-engine --bench engine` (a few minutes on two cores; add a
 //! filter such as `-- W1` for one workload). Skipped, with a note, when the corpus is not
 //! there (it is not part of the repository). For side-by-side figures against sharp and
 //! Pillow see `bench/compare.sh`.

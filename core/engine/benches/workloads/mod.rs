@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use progimage_core::format::ImageFormat;
-use progimage_core::imaging::{self, Encoded, MaskImages};
-use progimage_core::limits::Limits;
-use progimage_core::spec::Transform;
+use progimage_engine::format::ImageFormat;
+use progimage_engine::imaging::{self, Encoded, MaskImages};
+use progimage_engine::limits::Limits;
+use progimage_engine::spec::Transform;
 
 /// Every workload id, in the order they are measured and reported.
 pub const IDS: [&str; 8] = ["W1", "W2", "W3a", "W3b", "W3c", "W4", "W5", "W6"];
@@ -69,7 +69,7 @@ impl Workload {
 
 /// `shared/corpus` as seen from this crate: `../../shared/corpus` from the manifest directory.
 pub fn default_corpus() -> PathBuf {
-    [env!("CARGO_MANIFEST_DIR"), "..", "..", "shared", "corpus"].iter().collect()
+    [env!("CARGO_MANIFEST_DIR"), "..", "..", "..", "shared", "corpus"].iter().collect()
 }
 
 /// Loads workload `id` over `corpus`, or `None` when the corpus directory is absent.
@@ -121,7 +121,7 @@ pub fn load(id: &str, corpus: &Path) -> Option<Workload> {
         }
         "L1" => {
             let fixture: PathBuf =
-                [env!("CARGO_MANIFEST_DIR"), "..", "fixtures", "images", LIGHT_FIXTURE]
+                [env!("CARGO_MANIFEST_DIR"), "..", "..", "fixtures", "images", LIGHT_FIXTURE]
                     .iter()
                     .collect();
             ("L1", vec![fixture], query(&[("q", "80")], ImageFormat::Jpeg), false)

@@ -2,7 +2,7 @@
 //! same JSON lines as `bench/sharp/workloads.mjs` so that the two compare in one session
 //! (`bench/compare.sh` does that).
 //!
-//!   cargo run --release -p progimage-core --example workloads -- \
+//!   cargo run --release -p progimage-engine --example workloads -- \
 //!       [--mode one|all|N] [--runs 3] [--seconds 3] [--only W1,W3c] [--corpus ../shared/corpus]
 //!
 //! `--only L1` measures the light workload of `bench/jobs.sh` (a tiny PNG fixture to JPEG),

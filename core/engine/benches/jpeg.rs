@@ -2,7 +2,7 @@
 //! corpus (`../../shared/corpus/jpeg` from this crate). Throughput is in input megapixels:
 //! criterion's `Melem/s`.
 //!
-//! Run: `cargo bench -p progimage-core --bench jpeg`. Skipped, with a note, when the corpus
+//! Run: `cargo bench -p progimage-engine --bench jpeg`. Skipped, with a note, when the corpus
 //! is not there (it is not part of the repository).
 
 use std::hint::black_box;
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use progimage_core::imaging::jpeg::decode_scaled;
+use progimage_engine::imaging::jpeg::decode_scaled;
 use zune_jpeg::JpegDecoder;
 use zune_jpeg::zune_core::bytestream::ZCursor;
 use zune_jpeg::zune_core::colorspace::ColorSpace;
@@ -19,7 +19,7 @@ use zune_jpeg::zune_core::options::DecoderOptions;
 /// The corpus photos as (name, bytes), or `None` when the corpus is absent.
 fn corpus() -> Option<Vec<(String, Vec<u8>)>> {
     let dir: PathBuf =
-        [env!("CARGO_MANIFEST_DIR"), "..", "..", "shared", "corpus", "jpeg"].iter().collect();
+        [env!("CARGO_MANIFEST_DIR"), "..", "..", "..", "shared", "corpus", "jpeg"].iter().collect();
     let mut files: Vec<_> =
         std::fs::read_dir(&dir).ok()?.filter_map(Result::ok).map(|e| e.path()).collect();
     files.sort();

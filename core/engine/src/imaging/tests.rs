@@ -8,7 +8,7 @@ use super::*;
 use crate::spec::{OutputSettings, Pipeline, SvgMode};
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/images").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/images").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

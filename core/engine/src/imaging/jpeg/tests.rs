@@ -24,7 +24,7 @@ const SUPPORTED: &[&str] = &[
 
 fn fixture(name: &str) -> Vec<u8> {
     let path: PathBuf =
-        [env!("CARGO_MANIFEST_DIR"), "..", "fixtures", "images", "jpeg-scaled", name]
+        [env!("CARGO_MANIFEST_DIR"), "..", "..", "fixtures", "images", "jpeg-scaled", name]
             .iter()
             .collect();
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

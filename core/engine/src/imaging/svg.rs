@@ -651,7 +651,7 @@ mod tests {
             let raster = render(&tree, 4, 4).unwrap();
             raster.pixels[..4].to_vec()
         };
-        let fixture = include_str!("../../../fixtures/hostile/paint-fallback.svg");
+        let fixture = include_str!("../../../../fixtures/hostile/paint-fallback.svg");
         assert_eq!(pixel(fixture), [0, 255, 0, 255]);
         // From an attribute, a style sheet and an entity alike; no fallback paints nothing.
         let svg = |body: &str| {
@@ -677,7 +677,7 @@ mod tests {
     fn fuzz_finding_a_filter_under_a_foreign_root_is_judged() {
         // Found by the `svg` fuzz target: a root outside the SVG namespace around an `<svg>`
         // with a huge `feMorphology`.
-        let text = include_str!("../../../fixtures/hostile/fuzz-svg-morphology-nested.svg");
+        let text = include_str!("../../../../fixtures/hostile/fuzz-svg-morphology-nested.svg");
         let started = std::time::Instant::now();
         let outcome = parsed(text).and_then(|tree| render(&tree, 64, 64).map(|_| ()));
         assert!(matches!(outcome, Err(ImagingError::TooLarge(_))), "{outcome:?}");
@@ -690,7 +690,7 @@ mod tests {
         // `use-expansion.svg` with a link in its chain broken, so it expands to about 200k
         // elements, under the bound. The fuzz target's whole path stays cheap, and the
         // sanitised document (which is expanded) stays bounded.
-        let text = include_str!("../../../fixtures/hostile/fuzz-svg-use-missing.svg");
+        let text = include_str!("../../../../fixtures/hostile/fuzz-svg-use-missing.svg");
         let started = std::time::Instant::now();
         let tree = parsed(text).unwrap();
         render(&tree, 10, 10).unwrap();
