@@ -1,9 +1,9 @@
 //! The repository: every SQL statement lives here.
 //!
 //! One set of portable statements runs on SQLite (the embedded default) and on Postgres
-//! (the distributed set-up) through sqlx's `Any` driver; only the migrations differ
-//! (`migrations/sqlite`, `migrations/postgres`). Ids are stored as text, times as
-//! RFC 3339 text with milliseconds, so both backends hold and sort them alike.
+//! (the distributed set-up) through sqlx's `Any` driver, and so does one set of
+//! migrations (`migrations/`: types both backends share). Ids are stored as text, times
+//! as RFC 3339 text with milliseconds, so both backends hold and sort them alike.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -14,8 +14,7 @@ use crate::format::ImageFormat;
 
 pub mod jobs;
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 /// Why a repository call failed.
 #[derive(Debug, thiserror::Error)]
@@ -178,10 +177,7 @@ impl Repository {
             }
         };
         let pool = options.connect(url).await?;
-        match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
-        }
+        MIGRATIONS.run(&pool).await?;
         Ok(Repository { pool, backend })
     }
 
