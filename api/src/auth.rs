@@ -12,6 +12,7 @@ use progimage_core::service::sha256_hex;
 
 use crate::context::AppContext;
 use crate::error::ApiError;
+use progimage_core::problem::ErrorCode;
 
 /// The tenant a request acts for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +89,7 @@ pub async fn require_tenant(
                 } else {
                     "an API key is required: Authorization: Bearer <key>"
                 };
-                return ApiError::new("unauthorized", detail).into_response();
+                return ApiError::new(ErrorCode::Unauthorized, detail).into_response();
             }
         }
     } else {

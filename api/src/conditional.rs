@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 use crate::error::ApiError;
+use progimage_core::problem::ErrorCode;
 
 /// What a `Range` header asks of a body of a given length.
 #[derive(Debug, PartialEq, Eq)]
@@ -117,7 +118,7 @@ pub fn respond(request: &HeaderMap, representation: Representation<'_>) -> Respo
             (StatusCode::PARTIAL_CONTENT, headers, Body::from(part)).into_response()
         }
         RangeRequest::Unsatisfiable => ApiError::new(
-            "range_not_satisfiable",
+            ErrorCode::RangeNotSatisfiable,
             format!("the range lies outside the {length} bytes of the body"),
         )
         .with_header(header::CONTENT_RANGE, format!("bytes */{length}"))

@@ -9,7 +9,7 @@ use progimage_core::db::DbError;
 use progimage_core::engine::EngineError;
 use progimage_core::imaging::ImagingError;
 use progimage_core::net::FetchError;
-use progimage_core::problem::Problem;
+use progimage_core::problem::{ErrorCode, Problem};
 use progimage_core::queue::QueueError;
 use progimage_core::service::ServiceError;
 use progimage_core::spec::SpecError;
@@ -27,7 +27,7 @@ pub struct ApiError {
 
 impl ApiError {
     /// A problem of `code` with the given detail.
-    pub fn new(code: &str, detail: impl Into<String>) -> ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> ApiError {
         Problem::new(code, detail).into()
     }
 
@@ -55,35 +55,35 @@ impl ApiError {
 
     /// 400 `invalid_parameter` naming `param`.
     pub fn invalid_parameter(param: impl Into<String>, detail: impl Into<String>) -> ApiError {
-        ApiError::new("invalid_parameter", detail).with_param(param)
+        ApiError::new(ErrorCode::InvalidParameter, detail).with_param(param)
     }
 
     /// 400 `invalid_json`.
     pub fn invalid_json(detail: impl Into<String>) -> ApiError {
-        ApiError::new("invalid_json", detail)
+        ApiError::new(ErrorCode::InvalidJson, detail)
     }
 
     /// 404 `not_found`.
     pub fn not_found(detail: impl Into<String>) -> ApiError {
-        ApiError::new("not_found", detail)
+        ApiError::new(ErrorCode::NotFound, detail)
     }
 
     /// 413 `payload_too_large`.
     pub fn payload_too_large(limit: u64) -> ApiError {
         ApiError::new(
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             format!("the body is larger than the limit of {limit} bytes"),
         )
     }
 
     /// 415 `unsupported_media_type`.
     pub fn unsupported_media_type(detail: impl Into<String>) -> ApiError {
-        ApiError::new("unsupported_media_type", detail)
+        ApiError::new(ErrorCode::UnsupportedMediaType, detail)
     }
 
     /// 415 `media_type_mismatch`.
     pub fn media_type_mismatch(detail: impl Into<String>) -> ApiError {
-        ApiError::new("media_type_mismatch", detail)
+        ApiError::new(ErrorCode::MediaTypeMismatch, detail)
     }
 
     /// 500 `internal`: logs the cause once and tells the client nothing about it.
@@ -102,10 +102,12 @@ impl ApiError {
 impl From<Problem> for ApiError {
     fn from(problem: Problem) -> ApiError {
         let mut headers = Vec::new();
-        match problem.code.as_str() {
-            "unavailable" => headers.push((header::RETRY_AFTER, "5".to_string())),
-            "rate_limited" => headers.push((header::RETRY_AFTER, "1".to_string())),
-            "unauthorized" => headers.push((header::WWW_AUTHENTICATE, "Bearer".to_string())),
+        match ErrorCode::from_name(&problem.code) {
+            Some(ErrorCode::Unavailable) => headers.push((header::RETRY_AFTER, "5".to_string())),
+            Some(ErrorCode::RateLimited) => headers.push((header::RETRY_AFTER, "1".to_string())),
+            Some(ErrorCode::Unauthorized) => {
+                headers.push((header::WWW_AUTHENTICATE, "Bearer".to_string()))
+            }
             _ => {}
         }
         ApiError { problem: Box::new(problem), headers }
@@ -150,6 +152,6 @@ impl From<DbError> for ApiError {
 impl From<QueueError> for ApiError {
     fn from(error: QueueError) -> ApiError {
         tracing::error!(%error, "queue error");
-        ApiError::new("unavailable", "the queue is unavailable")
+        ApiError::new(ErrorCode::Unavailable, "the queue is unavailable")
     }
 }

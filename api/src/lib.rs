@@ -30,6 +30,7 @@ use tower_http::timeout::TimeoutLayer;
 pub use crate::config::Config;
 pub use crate::context::AppContext;
 use crate::error::ApiError;
+use progimage_core::problem::ErrorCode;
 
 /// How long in-flight work may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
@@ -85,7 +86,7 @@ async fn problem_for_timeouts(request: Request, next: Next) -> Response {
     let is_bare_503 = response.status() == StatusCode::SERVICE_UNAVAILABLE
         && !response.headers().contains_key(header::CONTENT_TYPE);
     if is_bare_503 {
-        return ApiError::new("unavailable", "the request took too long").into_response();
+        return ApiError::new(ErrorCode::Unavailable, "the request took too long").into_response();
     }
     response
 }
@@ -95,7 +96,7 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new("method_not_allowed", "this method is not allowed on this resource")
+    ApiError::new(ErrorCode::MethodNotAllowed, "this method is not allowed on this resource")
 }
 
 /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish

@@ -18,7 +18,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use progimage_core::problem::Problem;
+use progimage_core::problem::{ErrorCode, Problem};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use uuid::Uuid;
@@ -78,16 +78,16 @@ fn automatic_answer(bytes: &[u8]) -> Option<Problem> {
     }
     let problem = match status_line {
         "HTTP/1.1 414 URI Too Long" => Problem::new(
-            "uri_too_long",
+            ErrorCode::UriTooLong,
             "the request target is longer than the limit of 65534 bytes",
         ),
         "HTTP/1.1 431 Request Header Fields Too Large" => Problem::new(
-            "headers_too_large",
+            ErrorCode::HeadersTooLarge,
             "the request's header section is larger than the limit of about 400 KiB, or has \
              more than 100 fields",
         ),
         "HTTP/1.1 400 Bad Request" => {
-            Problem::new("malformed_request", "the request is not well-formed HTTP/1.1")
+            Problem::new(ErrorCode::MalformedRequest, "the request is not well-formed HTTP/1.1")
         }
         _ => return None,
     };
@@ -230,7 +230,7 @@ mod tests {
 
     #[test]
     fn the_answer_is_a_problem_document_with_a_request_id() {
-        let bytes = answer(Problem::new("uri_too_long", "long"));
+        let bytes = answer(Problem::new(ErrorCode::UriTooLong, "long"));
         let text = String::from_utf8(bytes).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 414 URI Too Long\r\n"));

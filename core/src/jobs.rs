@@ -18,7 +18,7 @@ use crate::db::jobs::{Inserted, ItemOutcome, ItemRecord, JobRecord, JobStatus, N
 use crate::db::{DbError, ImageRecord, Repository};
 use crate::format::ImageFormat;
 use crate::net::{FetchError, HttpClient};
-use crate::problem::Problem;
+use crate::problem::{ErrorCode, Problem};
 use crate::queue::{Family, HandleError, Message, Queue};
 use crate::service::{ImageService, ServiceError, Upload};
 use crate::signature;
@@ -428,7 +428,7 @@ impl JobService {
         // outcome (the process died or was stopped mid-item), so fail it instead of looping.
         let outcome = if item.attempts > MAX_ITEM_ATTEMPTS {
             Err(Problem::new(
-                "internal",
+                ErrorCode::Internal,
                 format!("the item was interrupted {} times without an outcome", item.attempts - 1),
             ))
         } else {
@@ -473,7 +473,7 @@ impl JobService {
             (Some(image_id), _) => {
                 let image = self.images.image(&job.tenant, *image_id).await.map_err(|error| {
                     let problem = Problem::from(&error);
-                    if problem.code == "not_found" {
+                    if problem.code_is(ErrorCode::NotFound) {
                         problem.with_param(format!("{path}.image_id"))
                     } else {
                         problem
@@ -504,7 +504,9 @@ impl JobService {
                     .map_err(|error| Problem::from(&error))?;
                 (encoded, None, filename)
             }
-            (None, None) => return Err(Problem::new("internal", "the item has no source")),
+            (None, None) => {
+                return Err(Problem::new(ErrorCode::Internal, "the item has no source"));
+            }
         };
         let filename = filename.map(|name| rename_extension(&name, encoded.format));
         self.images

@@ -13,30 +13,78 @@ use crate::service::ServiceError;
 use crate::spec::SpecError;
 use crate::storage::StorageError;
 
-/// The HTTP status and title of an error code.
-pub fn status_and_title(code: &str) -> (u16, &'static str) {
-    match code {
-        "invalid_parameter" => (400, "Invalid parameter"),
-        "invalid_json" => (400, "Invalid JSON body"),
-        "malformed_request" => (400, "Malformed request"),
-        "url_not_allowed" => (400, "URL not allowed"),
-        "unauthorized" => (401, "Unauthorized"),
-        "not_found" => (404, "Not found"),
-        "unsupported_format" => (404, "Unsupported format"),
-        "method_not_allowed" => (405, "Method not allowed"),
-        "idempotency_conflict" => (409, "Idempotency conflict"),
-        "payload_too_large" => (413, "Payload too large"),
-        "uri_too_long" => (414, "URI too long"),
-        "unsupported_media_type" => (415, "Unsupported media type"),
-        "media_type_mismatch" => (415, "Media type mismatch"),
-        "range_not_satisfiable" => (416, "Range not satisfiable"),
-        "invalid_image" => (422, "Invalid image"),
-        "image_too_large" => (422, "Image too large"),
-        "fetch_failed" => (422, "Fetch failed"),
-        "rate_limited" => (429, "Rate limited"),
-        "headers_too_large" => (431, "Request header fields too large"),
-        "unavailable" => (503, "Service unavailable"),
-        _ => (500, "Internal error"),
+/// Declares the error codes once: the enum, its wire name, HTTP status and title.
+macro_rules! error_codes {
+    ($($variant:ident => ($name:literal, $status:literal, $title:literal),)*) => {
+        /// An error code of the contract. A code is named by its variant, so a misspelt
+        /// one does not compile (it used to fall through to a 500).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order of the contract's table.
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as it appears in problem documents (`invalid_parameter`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $name,)*
+                }
+            }
+
+            /// The HTTP status the code answers with.
+            pub fn status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)*
+                }
+            }
+
+            /// The problem document's `title`.
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $title,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidParameter => ("invalid_parameter", 400, "Invalid parameter"),
+    InvalidJson => ("invalid_json", 400, "Invalid JSON body"),
+    MalformedRequest => ("malformed_request", 400, "Malformed request"),
+    UrlNotAllowed => ("url_not_allowed", 400, "URL not allowed"),
+    Unauthorized => ("unauthorized", 401, "Unauthorized"),
+    NotFound => ("not_found", 404, "Not found"),
+    UnsupportedFormat => ("unsupported_format", 404, "Unsupported format"),
+    MethodNotAllowed => ("method_not_allowed", 405, "Method not allowed"),
+    IdempotencyConflict => ("idempotency_conflict", 409, "Idempotency conflict"),
+    PayloadTooLarge => ("payload_too_large", 413, "Payload too large"),
+    UriTooLong => ("uri_too_long", 414, "URI too long"),
+    UnsupportedMediaType => ("unsupported_media_type", 415, "Unsupported media type"),
+    MediaTypeMismatch => ("media_type_mismatch", 415, "Media type mismatch"),
+    RangeNotSatisfiable => ("range_not_satisfiable", 416, "Range not satisfiable"),
+    InvalidImage => ("invalid_image", 422, "Invalid image"),
+    ImageTooLarge => ("image_too_large", 422, "Image too large"),
+    FetchFailed => ("fetch_failed", 422, "Fetch failed"),
+    RateLimited => ("rate_limited", 429, "Rate limited"),
+    HeadersTooLarge => ("headers_too_large", 431, "Request header fields too large"),
+    Internal => ("internal", 500, "Internal error"),
+    Unavailable => ("unavailable", 503, "Service unavailable"),
+}
+
+impl ErrorCode {
+    /// The code of a problem document's `code`, if it is one of the table's.
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|code| code.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
     }
 }
 
@@ -58,18 +106,22 @@ pub struct Problem {
 
 impl Problem {
     /// A problem of `code` (its status and title from the table).
-    pub fn new(code: &str, detail: impl Into<String>) -> Problem {
-        let (status, title) = status_and_title(code);
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Problem {
         Problem {
             kind: format!("urn:progimage:problem:{code}"),
-            title: title.to_string(),
-            status,
+            title: code.title().to_string(),
+            status: code.status(),
             detail: detail.into(),
-            code: code.to_string(),
+            code: code.as_str().to_string(),
             request_id: String::new(),
             param: None,
             upstream_status: None,
         }
+    }
+
+    /// Whether the problem carries `code`.
+    pub fn code_is(&self, code: ErrorCode) -> bool {
+        self.code == code.as_str()
     }
 
     /// Names the parameter at fault.
@@ -81,8 +133,8 @@ impl Problem {
     /// Whether the image work itself failed: it ran past its deadline or crashed (not a
     /// busy pool or a dependency down).
     pub fn is_work_failure(&self) -> bool {
-        self.code == "internal"
-            || (self.code == "unavailable" && self.detail.starts_with(TIMEOUT_DETAIL))
+        self.code_is(ErrorCode::Internal)
+            || (self.code_is(ErrorCode::Unavailable) && self.detail.starts_with(TIMEOUT_DETAIL))
     }
 
     /// Whether the same request may succeed later (overload, a dependency down).
@@ -93,26 +145,29 @@ impl Problem {
 
 impl From<&SpecError> for Problem {
     fn from(error: &SpecError) -> Problem {
-        Problem::new("invalid_parameter", &error.message).with_param(&error.param)
+        Problem::new(ErrorCode::InvalidParameter, &error.message).with_param(&error.param)
     }
 }
 
 impl From<&ImagingError> for Problem {
     fn from(error: &ImagingError) -> Problem {
         match error {
-            ImagingError::Invalid(detail) => Problem::new("invalid_image", detail),
-            ImagingError::TooLarge(detail) => Problem::new("image_too_large", detail),
-            ImagingError::Unsupported(detail) => Problem::new("unsupported_media_type", detail),
+            ImagingError::Invalid(detail) => Problem::new(ErrorCode::InvalidImage, detail),
+            ImagingError::TooLarge(detail) => Problem::new(ErrorCode::ImageTooLarge, detail),
+            ImagingError::Unsupported(detail) => {
+                Problem::new(ErrorCode::UnsupportedMediaType, detail)
+            }
             ImagingError::MaskNotFound(id) => {
-                Problem::new("not_found", format!("no such mask image {id}")).with_param("mask")
+                Problem::new(ErrorCode::NotFound, format!("no such mask image {id}"))
+                    .with_param("mask")
             }
             ImagingError::Step { param, message } => {
-                Problem::new("invalid_parameter", message).with_param(param)
+                Problem::new(ErrorCode::InvalidParameter, message).with_param(param)
             }
             // Server-side: the detail is for the logs, not the client.
             ImagingError::Internal(detail) => {
                 tracing::error!(error = %detail, "the image engine failed");
-                Problem::new("internal", "the image could not be processed; try again")
+                Problem::new(ErrorCode::Internal, "the image could not be processed; try again")
             }
         }
     }
@@ -135,11 +190,12 @@ impl From<&EngineError> for Problem {
     fn from(error: &EngineError) -> Problem {
         match error {
             EngineError::Busy => {
-                Problem::new("unavailable", "the image workers are busy; retry shortly")
+                Problem::new(ErrorCode::Unavailable, "the image workers are busy; retry shortly")
             }
-            EngineError::Timeout(limit) => {
-                Problem::new("unavailable", format!("{TIMEOUT_DETAIL} {} s", limit.as_secs()))
-            }
+            EngineError::Timeout(limit) => Problem::new(
+                ErrorCode::Unavailable,
+                format!("{TIMEOUT_DETAIL} {} s", limit.as_secs()),
+            ),
             EngineError::Panicked(_) => internal(error),
         }
     }
@@ -149,23 +205,25 @@ impl From<&ServiceError> for Problem {
     fn from(error: &ServiceError) -> Problem {
         match error {
             ServiceError::NotFound { param, message } => {
-                let problem = Problem::new("not_found", message);
+                let problem = Problem::new(ErrorCode::NotFound, message);
                 match param {
                     Some(param) => problem.with_param(param),
                     None => problem,
                 }
             }
-            ServiceError::MediaTypeMismatch(detail) => Problem::new("media_type_mismatch", detail),
+            ServiceError::MediaTypeMismatch(detail) => {
+                Problem::new(ErrorCode::MediaTypeMismatch, detail)
+            }
             ServiceError::Imaging(error) => error.into(),
             ServiceError::Engine(error) => error.into(),
             ServiceError::Fetch(error) => error.into(),
             ServiceError::Storage(error) => {
                 tracing::error!(%error, "storage error");
-                Problem::new("unavailable", "storage is unavailable")
+                Problem::new(ErrorCode::Unavailable, "storage is unavailable")
             }
             ServiceError::Db(DbError::Sqlx(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_))) => {
                 tracing::error!(%error, "database unavailable");
-                Problem::new("unavailable", "the database is unavailable")
+                Problem::new(ErrorCode::Unavailable, "the database is unavailable")
             }
             ServiceError::Db(error) => internal(error),
         }
@@ -175,12 +233,15 @@ impl From<&ServiceError> for Problem {
 impl From<&StorageError> for Problem {
     fn from(error: &StorageError) -> Problem {
         tracing::error!(%error, "storage error");
-        Problem::new("unavailable", "storage is unavailable")
+        Problem::new(ErrorCode::Unavailable, "storage is unavailable")
     }
 }
 
 /// A 500 whose cause goes to the log only.
 pub fn internal(cause: &dyn std::fmt::Display) -> Problem {
     tracing::error!(error = %cause, "internal error");
-    Problem::new("internal", "an internal error occurred; the request id identifies it in the logs")
+    Problem::new(
+        ErrorCode::Internal,
+        "an internal error occurred; the request id identifies it in the logs",
+    )
 }

@@ -25,6 +25,7 @@ use crate::extract::{
     no_other_params, only_keys, page_limit, path_uuid, query_pairs, read_body, take_params,
 };
 use crate::openapi::VariantDownload;
+use progimage_core::problem::ErrorCode;
 
 /// Most parts one multipart upload may carry.
 const MAX_PARTS: usize = 100;
@@ -444,7 +445,7 @@ async fn download(
     };
     let format = ImageFormat::from_name(extension).ok_or_else(|| {
         ApiError::new(
-            "unsupported_format",
+            ErrorCode::UnsupportedFormat,
             format!("{extension:?} is not a format this service offers"),
         )
     })?;

@@ -8,7 +8,7 @@ use axum::{Extension, Json, Router};
 use progimage_core::db::jobs::JobStatus;
 use progimage_core::jobs::{SubmitError, Submitted};
 use progimage_core::net::FetchError;
-use progimage_core::problem::Problem;
+use progimage_core::problem::{ErrorCode, Problem};
 use progimage_core::views::JobView;
 use serde::Serialize;
 use uuid::Uuid;
@@ -113,7 +113,9 @@ async fn create(
             SubmitError::Spec(error) => ApiError::from(error),
             SubmitError::Url { param, error } => {
                 let problem = match error {
-                    FetchError::Failed { message, .. } => Problem::new("url_not_allowed", message),
+                    FetchError::Failed { message, .. } => {
+                        Problem::new(ErrorCode::UrlNotAllowed, message)
+                    }
                     error => Problem::from(&error),
                 };
                 ApiError::from(problem).with_param(param)
@@ -147,7 +149,7 @@ async fn create(
             Ok((StatusCode::OK, Json(view)).into_response())
         }
         Submitted::Conflict => Err(ApiError::new(
-            "idempotency_conflict",
+            ErrorCode::IdempotencyConflict,
             "this Idempotency-Key was used with another body",
         )),
     }

@@ -621,7 +621,7 @@ mod tests {
             "http://0/",
         ] {
             let error = syntax(url).unwrap_err();
-            assert_eq!(error.code(), "url_not_allowed", "{url}");
+            assert_eq!(error.code().as_str(), "url_not_allowed", "{url}");
         }
     }
 
@@ -666,12 +666,12 @@ mod tests {
         assert_eq!(guard.resolve("intranet.example").await.unwrap().len(), 2);
         for host in ["mixed.example", "metadata.example"] {
             let error = guard.resolve(host).await.unwrap_err();
-            assert_eq!(error.code(), "url_not_allowed");
+            assert_eq!(error.code().as_str(), "url_not_allowed");
             assert!(
                 !error.to_string().contains("169.254") && !error.to_string().contains("192.168")
             );
         }
         let error = guard.resolve("nowhere.example").await.unwrap_err();
-        assert_eq!(error.code(), "fetch_failed");
+        assert_eq!(error.code().as_str(), "fetch_failed");
     }
 }

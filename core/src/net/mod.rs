@@ -5,6 +5,8 @@
 //! be reached; [`HttpClient`] makes the connections, only ever to addresses the guard has
 //! checked.
 
+use crate::problem::ErrorCode;
+
 mod client;
 mod guard;
 
@@ -33,20 +35,11 @@ pub enum FetchError {
 
 impl FetchError {
     /// The API error code this error is answered with.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            FetchError::NotAllowed(_) => "url_not_allowed",
-            FetchError::TooLarge => "payload_too_large",
-            FetchError::Failed { .. } => "fetch_failed",
-        }
-    }
-
-    /// The HTTP status this error is answered with.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            FetchError::NotAllowed(_) => 400,
-            FetchError::TooLarge => 413,
-            FetchError::Failed { .. } => 422,
+            FetchError::NotAllowed(_) => ErrorCode::UrlNotAllowed,
+            FetchError::TooLarge => ErrorCode::PayloadTooLarge,
+            FetchError::Failed { .. } => ErrorCode::FetchFailed,
         }
     }
 }
@@ -69,12 +62,9 @@ mod tests {
     fn errors_map_onto_api_codes() {
         let not_allowed = FetchError::NotAllowed("no".into());
         let failed = FetchError::Failed { message: "down".into(), upstream_status: Some(503) };
-        assert_eq!((not_allowed.code(), not_allowed.http_status()), ("url_not_allowed", 400));
-        assert_eq!(
-            (FetchError::TooLarge.code(), FetchError::TooLarge.http_status()),
-            ("payload_too_large", 413)
-        );
-        assert_eq!((failed.code(), failed.http_status()), ("fetch_failed", 422));
+        assert_eq!(not_allowed.code(), ErrorCode::UrlNotAllowed);
+        assert_eq!(FetchError::TooLarge.code(), ErrorCode::PayloadTooLarge);
+        assert_eq!(failed.code(), ErrorCode::FetchFailed);
         assert_eq!(failed.to_string(), "down");
     }
 
