@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use anyhow::Context as _;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use progimage_core::app::Services;
+use progimage_core::app::{SWEEP_EVERY, Services};
 use progimage_core::jobs::JobService;
 use progimage_core::net::HttpClient;
 use progimage_core::queue::Queue;
@@ -64,8 +64,17 @@ impl AppContext {
             format!("Failed to create the data directory {}", config.data_dir.display())
         })?;
         let mut services = Services::connect(config.settings()).await?;
-        let background = match services.start_embedded_workers(shutdown).await? {
-            Some(background) => background,
+        // With the embedded queue this process is the worker too; with RabbitMQ,
+        // `progimage-worker` processes are.
+        let background = match services.in_process_consumer() {
+            Some(consumer) => {
+                let background = services.background();
+                tokio::spawn(async move {
+                    if let Err(error) = background.run(consumer, SWEEP_EVERY, shutdown).await {
+                        tracing::error!(error = %format!("{error:#}"), "the in-process workers stopped");
+                    }
+                })
+            }
             None => tokio::spawn(async {}),
         };
         tracing::info!(

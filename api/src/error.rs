@@ -1,7 +1,8 @@
 //! One error type for every handler, rendered as an RFC 9457 problem document.
 //!
 //! The codes, statuses and titles come from `progimage_core::problem`, the table the job
-//! items use too; server-side causes are logged once there and never sent to the client.
+//! items use too. A server-side cause rides in the problem to the response, which logs it
+//! once (with the request's span) and never sends it to the client.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -86,7 +87,8 @@ impl ApiError {
         ApiError::new(ErrorCode::MediaTypeMismatch, detail)
     }
 
-    /// 500 `internal`: logs the cause once and tells the client nothing about it.
+    /// 500 `internal`: the cause goes to the log when the response is sent, never to the
+    /// client.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
         progimage_core::problem::internal(cause).into()
     }
@@ -116,6 +118,9 @@ impl From<Problem> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.problem.status >= 500 {
+            self.problem.log("request failed");
+        }
         let status = self.status();
         let json = serde_json::to_vec(&self.to_problem()).unwrap_or_default();
         let mut response = (status, json).into_response();
@@ -141,17 +146,18 @@ macro_rules! from_core_error {
     )*};
 }
 
-from_core_error!(SpecError, ImagingError, EngineError, StorageError, FetchError, ServiceError);
-
-impl From<DbError> for ApiError {
-    fn from(error: DbError) -> ApiError {
-        Problem::from(&ServiceError::Db(error)).into()
-    }
-}
+from_core_error!(
+    SpecError,
+    ImagingError,
+    EngineError,
+    StorageError,
+    FetchError,
+    ServiceError,
+    DbError
+);
 
 impl From<QueueError> for ApiError {
     fn from(error: QueueError) -> ApiError {
-        tracing::error!(%error, "queue error");
-        ApiError::new(ErrorCode::Unavailable, "the queue is unavailable")
+        Problem::new(ErrorCode::Unavailable, "the queue is unavailable").with_cause(&error).into()
     }
 }

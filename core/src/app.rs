@@ -1,5 +1,7 @@
 //! Wiring shared by both binaries: from settings to connected services, and the
-//! background loops a worker runs (queue consumers, webhook delivery, the sweeper).
+//! background loops a worker runs (a queue consumer, webhook delivery, the sweeper), the
+//! same for either queue: the embedded one runs them inside the API process, RabbitMQ in
+//! `progimage-worker` processes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +18,9 @@ use crate::jobs::JobService;
 use crate::limits::Limits;
 use crate::net::{FetchOptions, HttpClient, UrlPolicy};
 use crate::processor::Processor;
-use crate::queue::amqp::{self, AmqpConfig, AmqpQueue};
-use crate::queue::embedded::{self, Consumers};
-use crate::queue::{Family, Message, Queue};
+use crate::queue::amqp::{AmqpConfig, AmqpQueue};
+use crate::queue::embedded;
+use crate::queue::{Consumer, Family, Queue, RetryPolicy};
 use crate::service::{ImageService, ServiceOptions};
 use crate::storage::Storage;
 
@@ -33,6 +35,8 @@ pub struct Settings {
     pub storage_url: String,
     /// RabbitMQ; `None` runs the embedded queue in this process.
     pub amqp: Option<AmqpConfig>,
+    /// How failed background work is delivered again, on either queue.
+    pub retry: RetryPolicy,
     pub allow_urls: String,
     pub limits: Limits,
     pub fetch_timeout: Duration,
@@ -54,9 +58,17 @@ pub struct Services {
     pub http: HttpClient,
     pub jobs: JobService,
     pub queue: Arc<dyn Queue>,
-    /// The embedded queue's consumers, until started.
-    embedded: Option<Consumers>,
+    /// Where this process's consumer comes from.
+    consumers: ConsumerSource,
     settings: Settings,
+}
+
+/// The consumer side of the configured queue.
+enum ConsumerSource {
+    /// The embedded queue's in-process consumers, until taken.
+    InProcess(Option<embedded::Consumers>),
+    /// RabbitMQ: any number of consumers, each of some families.
+    Broker(AmqpConfig),
 }
 
 impl Services {
@@ -97,16 +109,16 @@ impl Services {
                     .context("Failed to keep the webhook secret")?
             }
         };
-        let (queue, embedded): (Arc<dyn Queue>, Option<Consumers>) = match &settings.amqp {
+        let (queue, consumers): (Arc<dyn Queue>, ConsumerSource) = match &settings.amqp {
             Some(config) => (
                 Arc::new(
                     AmqpQueue::connect(config).await.context("Failed to connect to RabbitMQ")?,
                 ),
-                None,
+                ConsumerSource::Broker(config.clone()),
             ),
             None => {
-                let (queue, consumers) = embedded::new(repository.clone());
-                (Arc::new(queue), Some(consumers))
+                let (queue, consumers) = embedded::new(repository.clone(), settings.retry.clone());
+                (Arc::new(queue), ConsumerSource::InProcess(Some(consumers)))
             }
         };
         let jobs = JobService::new(
@@ -115,8 +127,9 @@ impl Services {
             queue.clone(),
             webhook_master_secret.into(),
             settings.per_tenant_secrets,
+            settings.retry.clone(),
         );
-        Ok(Services { repository, storage, images, http, jobs, queue, embedded, settings })
+        Ok(Services { repository, storage, images, http, jobs, queue, consumers, settings })
     }
 
     /// The handler of queue messages.
@@ -124,75 +137,71 @@ impl Services {
         Processor { images: self.images.clone(), jobs: self.jobs.clone() }
     }
 
-    /// Starts the embedded set-up's in-process workers (re-delivering unfinished work)
-    /// and webhook delivery; `None` when the queue is RabbitMQ (workers run elsewhere).
-    pub async fn start_embedded_workers(
-        &mut self,
-        shutdown: CancellationToken,
-    ) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
-        let Some(consumers) = self.embedded.take() else { return Ok(None) };
-        let redeliver = self
-            .repository
-            .unfinished_items()
-            .await
-            .context("Failed to read unfinished job items")?
-            .into_iter()
-            .map(|(job_id, index, family)| Message::JobItem { job_id, index, family })
-            .collect();
-        let consumers = consumers
-            .start(Arc::new(self.processor()), self.settings.workers, redeliver, shutdown.clone())
-            .await
-            .context("Failed to start the in-process workers")?;
-        let jobs = self.jobs.clone();
-        let mut background = JoinSet::new();
-        background.spawn(async move {
-            let _ = consumers.await;
-        });
-        background.spawn(async move { jobs.run_webhooks(shutdown).await });
-        Ok(Some(tokio::spawn(async move { while background.join_next().await.is_some() {} })))
+    /// The consumer this process runs beside the API: the embedded queue's (once), or
+    /// `None` with RabbitMQ, where `progimage-worker` processes consume.
+    pub fn in_process_consumer(&mut self) -> Option<Box<dyn Consumer>> {
+        match &mut self.consumers {
+            ConsumerSource::InProcess(consumers) => {
+                consumers.take().map(|consumers| Box::new(consumers) as Box<dyn Consumer>)
+            }
+            ConsumerSource::Broker(_) => None,
+        }
     }
 
-    /// Runs a distributed worker until `shutdown`: consumes `families` from RabbitMQ with
-    /// `workers` handlers at once, delivers webhooks and, every `sweep_every`, re-publishes
-    /// items that have waited in `queued` for twice that long (a message lost between the
-    /// commit and the broker's confirm, or submitted while the broker was down).
-    pub async fn run_worker(
-        &self,
-        families: &[Family],
+    /// A consumer of `families` on the shared broker; an error with the embedded queue,
+    /// whose messages only the API process that holds them can consume.
+    pub fn broker_consumer(&self, families: &[Family]) -> anyhow::Result<Box<dyn Consumer>> {
+        match &self.consumers {
+            ConsumerSource::Broker(config) => Ok(Box::new(config.consumer(families))),
+            ConsumerSource::InProcess(_) => {
+                anyhow::bail!(
+                    "a worker needs AMQP_URL (RabbitMQ): the embedded queue is in-process"
+                )
+            }
+        }
+    }
+
+    /// What the background loops need, to run in a task of their own.
+    pub fn background(&self) -> Background {
+        Background {
+            jobs: self.jobs.clone(),
+            processor: self.processor(),
+            workers: self.settings.workers,
+        }
+    }
+}
+
+/// The background work of a process: cheap to clone.
+#[derive(Clone)]
+pub struct Background {
+    jobs: JobService,
+    processor: Processor,
+    workers: usize,
+}
+
+impl Background {
+    /// Runs the background work until `shutdown`: `consumer` with one handler per worker
+    /// thread, webhook delivery, and every `sweep_every` the sweeper, which publishes job
+    /// items that have waited unpublished in `queued` for twice that long (a message lost
+    /// between the commit and the broker's confirm, or submitted while the broker was
+    /// down). Ends once in-flight work has finished.
+    pub async fn run(
+        self,
+        consumer: Box<dyn Consumer>,
         sweep_every: Duration,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
-        let config = self.settings.amqp.clone().context("a worker needs AMQP_URL (RabbitMQ)")?;
+        let mut background = JoinSet::new();
         let jobs = self.jobs.clone();
-        let webhooks = {
-            let jobs = jobs.clone();
-            let shutdown = shutdown.clone();
-            tokio::spawn(async move { jobs.run_webhooks(shutdown).await })
-        };
-        let sweeper = {
-            let shutdown = shutdown.clone();
-            tokio::spawn(async move {
-                loop {
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(sweep_every) => {}
-                    }
-                    if let Err(error) = jobs.sweep(sweep_every * 2).await {
-                        tracing::warn!(%error, "sweep failed");
-                    }
-                }
-            })
-        };
-        let consumed = amqp::consume(
-            &config,
-            families,
-            self.settings.workers,
-            Arc::new(self.processor()),
-            shutdown.clone(),
-        )
-        .await;
+        let stop = shutdown.clone();
+        background.spawn(async move { jobs.run_webhooks(stop).await });
+        let jobs = self.jobs.clone();
+        let stop = shutdown.clone();
+        background.spawn(async move { jobs.run_sweeper(sweep_every, stop).await });
+        let consumed = consumer.run(Arc::new(self.processor), self.workers, shutdown.clone()).await;
+        // A consumer that ends on its own (it cannot start) stops the rest too.
         shutdown.cancel();
-        let _ = tokio::join!(webhooks, sweeper);
+        while background.join_next().await.is_some() {}
         consumed
     }
 }

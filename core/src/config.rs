@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use crate::app::Settings;
 use crate::limits::Limits;
+use crate::queue::RetryPolicy;
 use crate::queue::amqp::AmqpConfig;
+use crate::queue::retry::{DEFAULT_DELAYS, DEFAULT_MAX_ATTEMPTS};
 
 /// A value that must not reach the logs: `Debug` shows `[redacted]`.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -35,6 +37,28 @@ impl From<String> for Secret {
     fn from(value: String) -> Secret {
         Secret(value)
     }
+}
+
+/// Retry delays on the command line: milliseconds, comma-separated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryDelays(pub Vec<Duration>);
+
+impl Default for RetryDelays {
+    fn default() -> RetryDelays {
+        RetryDelays(DEFAULT_DELAYS.to_vec())
+    }
+}
+
+impl fmt::Display for RetryDelays {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let millis: Vec<String> = self.0.iter().map(|d| d.as_millis().to_string()).collect();
+        f.write_str(&millis.join(","))
+    }
+}
+
+fn parse_retry_delays(value: &str) -> Result<RetryDelays, String> {
+    let policy = RetryPolicy::from_millis(DEFAULT_MAX_ATTEMPTS, value)?;
+    Ok(RetryDelays(policy.delays().to_vec()))
 }
 
 /// The shared settings (see the module docs).
@@ -94,6 +118,26 @@ pub struct SharedConfig {
     #[arg(long, env = "PROGIMAGE_PROCESS_TIMEOUT_S", default_value_t = 60)]
     pub process_timeout_s: u64,
 
+    /// Deliveries a background message (a job item, an eager variant) gets; on the last
+    /// one a job item that still fails is recorded `failed`.
+    #[arg(
+        long,
+        env = "PROGIMAGE_MAX_ATTEMPTS",
+        default_value_t = DEFAULT_MAX_ATTEMPTS,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_attempts: u32,
+
+    /// Milliseconds between deliveries of a failing message, comma-separated; the last
+    /// repeats.
+    #[arg(
+        long,
+        env = "PROGIMAGE_RETRY_DELAYS_MS",
+        default_value_t = RetryDelays::default(),
+        value_parser = parse_retry_delays
+    )]
+    pub retry_delays_ms: RetryDelays,
+
     /// Variants one image keeps; past it they are made but not stored.
     #[arg(long, env = "PROGIMAGE_MAX_VARIANTS_PER_IMAGE", default_value_t = 1000)]
     pub max_variants_per_image: u64,
@@ -121,6 +165,11 @@ impl SharedConfig {
         }
     }
 
+    /// The queue's retry policy.
+    pub fn retry(&self) -> RetryPolicy {
+        RetryPolicy::new(self.max_attempts, self.retry_delays_ms.0.clone()).unwrap_or_default()
+    }
+
     /// Whether API keys are configured (then each tenant signs with its own secret).
     pub fn has_api_keys(&self) -> bool {
         self.api_keys.expose().split(',').any(|pair| !pair.trim().is_empty())
@@ -140,7 +189,9 @@ impl SharedConfig {
             amqp: amqp_url.map(|url| AmqpConfig {
                 url: url.expose().to_string(),
                 prefix: self.amqp_prefix.clone(),
+                retry: self.retry(),
             }),
+            retry: self.retry(),
             allow_urls: self.allow_urls.clone(),
             limits: self.limits(),
             fetch_timeout: Duration::from_secs(self.fetch_timeout_s),
@@ -181,5 +232,12 @@ mod tests {
         assert!(shown.contains("[redacted]"));
         assert!(Command::try_parse_from(["x", "--max-render-s", "0"]).is_err());
         assert!(Command::try_parse_from(["x", "--log-format", "yaml"]).is_err());
+        assert_eq!(command.shared.retry(), RetryPolicy::default());
+        let tuned = Command::parse_from(["x", "--max-attempts", "2", "--retry-delays-ms", "50,80"]);
+        let expected =
+            RetryPolicy::new(2, vec![Duration::from_millis(50), Duration::from_millis(80)]);
+        assert_eq!(tuned.shared.retry(), expected.unwrap());
+        assert!(Command::try_parse_from(["x", "--retry-delays-ms", "soon"]).is_err());
+        assert!(Command::try_parse_from(["x", "--max-attempts", "0"]).is_err());
     }
 }

@@ -2,6 +2,11 @@
 //!
 //! The HTTP API answers with these; job items record them as their `error`, so both
 //! speak the same table.
+//!
+//! Converting an error into a problem decides two things from the error itself: what the
+//! client is told, and whether trying again may help ([`Recovery`]). It logs nothing: a
+//! server-side cause travels in [`Problem::cause`] to the boundary that answers or records
+//! the problem (the HTTP error response, a job item's failure), which logs it once.
 
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +93,18 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+/// Whether work that failed may succeed if tried again, decided by the failure's cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Recovery {
+    /// Bad input, or a fault that will repeat: the same work fails the same way.
+    #[default]
+    Fatal,
+    /// A dependency is down or overloaded (database, storage, the worker pool).
+    Transient,
+    /// The work itself ran past its deadline or crashed: worth one more try, not many.
+    WorkFailure,
+}
+
 /// A problem document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -102,6 +119,12 @@ pub struct Problem {
     pub param: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub upstream_status: Option<u16>,
+    /// Whether trying again may help; not part of the document.
+    #[serde(skip)]
+    pub recovery: Recovery,
+    /// The server-side cause, for the log line of whoever reports the problem; never sent.
+    #[serde(skip)]
+    pub cause: Option<String>,
 }
 
 impl Problem {
@@ -116,6 +139,36 @@ impl Problem {
             request_id: String::new(),
             param: None,
             upstream_status: None,
+            recovery: Recovery::Fatal,
+            cause: None,
+        }
+    }
+
+    /// Says whether trying again may help.
+    pub fn with_recovery(mut self, recovery: Recovery) -> Problem {
+        self.recovery = recovery;
+        self
+    }
+
+    /// Keeps a server-side cause for the log.
+    pub fn with_cause(mut self, cause: &dyn std::fmt::Display) -> Problem {
+        self.cause = Some(cause.to_string());
+        self
+    }
+
+    /// Whether trying again later may help.
+    pub fn is_retryable(&self) -> bool {
+        self.recovery != Recovery::Fatal
+    }
+
+    /// Logs the problem once, where it is answered or recorded: server-side ones (5xx) as
+    /// errors with their cause, the client's own as information.
+    pub fn log(&self, what: &str) {
+        if self.status >= 500 {
+            let cause = self.cause.as_deref().unwrap_or(&self.detail);
+            tracing::error!(code = %self.code, %cause, "{what}");
+        } else {
+            tracing::info!(code = %self.code, detail = %self.detail, "{what}");
         }
     }
 
@@ -128,18 +181,6 @@ impl Problem {
     pub fn with_param(mut self, param: impl Into<String>) -> Problem {
         self.param = Some(param.into());
         self
-    }
-
-    /// Whether the image work itself failed: it ran past its deadline or crashed (not a
-    /// busy pool or a dependency down).
-    pub fn is_work_failure(&self) -> bool {
-        self.code_is(ErrorCode::Internal)
-            || (self.code_is(ErrorCode::Unavailable) && self.detail.starts_with(TIMEOUT_DETAIL))
-    }
-
-    /// Whether the same request may succeed later (overload, a dependency down).
-    pub fn is_transient(&self) -> bool {
-        self.status >= 500
     }
 }
 
@@ -166,8 +207,9 @@ impl From<&ImagingError> for Problem {
             }
             // Server-side: the detail is for the logs, not the client.
             ImagingError::Internal(detail) => {
-                tracing::error!(error = %detail, "the image engine failed");
                 Problem::new(ErrorCode::Internal, "the image could not be processed; try again")
+                    .with_cause(detail)
+                    .with_recovery(Recovery::WorkFailure)
             }
         }
     }
@@ -183,20 +225,19 @@ impl From<&FetchError> for Problem {
     }
 }
 
-/// How a timed-out computation's problem detail starts.
-const TIMEOUT_DETAIL: &str = "processing took longer than";
-
 impl From<&EngineError> for Problem {
     fn from(error: &EngineError) -> Problem {
         match error {
             EngineError::Busy => {
                 Problem::new(ErrorCode::Unavailable, "the image workers are busy; retry shortly")
+                    .with_recovery(Recovery::Transient)
             }
             EngineError::Timeout(limit) => Problem::new(
                 ErrorCode::Unavailable,
-                format!("{TIMEOUT_DETAIL} {} s", limit.as_secs()),
-            ),
-            EngineError::Panicked(_) => internal(error),
+                format!("processing took longer than {} s", limit.as_secs()),
+            )
+            .with_recovery(Recovery::WorkFailure),
+            EngineError::Panicked(_) => internal(error).with_recovery(Recovery::WorkFailure),
         }
     }
 }
@@ -217,31 +258,37 @@ impl From<&ServiceError> for Problem {
             ServiceError::Imaging(error) => error.into(),
             ServiceError::Engine(error) => error.into(),
             ServiceError::Fetch(error) => error.into(),
-            ServiceError::Storage(error) => {
-                tracing::error!(%error, "storage error");
-                Problem::new(ErrorCode::Unavailable, "storage is unavailable")
-            }
-            ServiceError::Db(DbError::Sqlx(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_))) => {
-                tracing::error!(%error, "database unavailable");
-                Problem::new(ErrorCode::Unavailable, "the database is unavailable")
-            }
-            ServiceError::Db(error) => internal(error),
+            ServiceError::Storage(error) => error.into(),
+            ServiceError::Db(error) => error.into(),
         }
     }
 }
 
 impl From<&StorageError> for Problem {
     fn from(error: &StorageError) -> Problem {
-        tracing::error!(%error, "storage error");
         Problem::new(ErrorCode::Unavailable, "storage is unavailable")
+            .with_cause(error)
+            .with_recovery(Recovery::Transient)
+    }
+}
+
+impl From<&DbError> for Problem {
+    fn from(error: &DbError) -> Problem {
+        if error.is_transient() {
+            Problem::new(ErrorCode::Unavailable, "the database is unavailable")
+                .with_cause(error)
+                .with_recovery(Recovery::Transient)
+        } else {
+            internal(error)
+        }
     }
 }
 
 /// A 500 whose cause goes to the log only.
 pub fn internal(cause: &dyn std::fmt::Display) -> Problem {
-    tracing::error!(error = %cause, "internal error");
     Problem::new(
         ErrorCode::Internal,
         "an internal error occurred; the request id identifies it in the logs",
     )
+    .with_cause(cause)
 }

@@ -3,7 +3,7 @@
 
 use crate::jobs::JobService;
 use crate::problem::Problem;
-use crate::queue::{HandleError, Message, MessageHandler};
+use crate::queue::{Attempt, HandleError, Message, MessageHandler};
 use crate::service::{ImageService, ServiceError, plain_transform};
 
 /// Handles queue messages over the image and job services.
@@ -15,33 +15,43 @@ pub struct Processor {
 
 #[async_trait::async_trait]
 impl MessageHandler for Processor {
-    async fn handle(&self, message: &Message) -> Result<(), HandleError> {
+    async fn handle(&self, message: &Message, attempt: Attempt) -> Result<(), HandleError> {
         match message {
-            Message::JobItem { job_id, index, .. } => self.jobs.process_item(*job_id, *index).await,
+            Message::JobItem { job_id, index, .. } => {
+                self.jobs.process_item(*job_id, *index, attempt).await
+            }
             Message::Variant { tenant, image_id, format, .. } => {
-                let image = match self.images.image(tenant, *image_id).await {
-                    Ok(image) => image,
+                let made = match self.images.image(tenant, *image_id).await {
                     // Deleted since: nothing left to do.
                     Err(ServiceError::NotFound { .. }) => return Ok(()),
-                    Err(error) => return Err(HandleError::Retry(error.into())),
+                    Err(error) => Err(error),
+                    Ok(image) => {
+                        self.images.variant(&image, &plain_transform(*format), *format).await
+                    }
                 };
-                match self.images.variant(&image, &plain_transform(*format), *format).await {
+                let error = match made {
                     Ok(variant) => {
                         tracing::info!(
                             image.id = %image_id, output.format = %format,
                             cache = variant.cache.as_str(), "eager variant ready"
                         );
-                        Ok(())
+                        return Ok(());
                     }
-                    Err(error) if Problem::from(&error).is_transient() => {
-                        Err(HandleError::Retry(error.into()))
-                    }
-                    // A variant that cannot be made now never will; a GET reports why.
-                    Err(error) => {
-                        tracing::info!(image.id = %image_id, output.format = %format, %error, "eager variant cannot be made");
-                        Ok(())
-                    }
+                    Err(error) => error,
+                };
+                let problem = Problem::from(&error);
+                if problem.is_retryable() && !attempt.last {
+                    return Err(HandleError::Retry(error.into()));
                 }
+                // An eager variant is an optimisation: a GET makes it on demand and says
+                // why when it cannot be made.
+                let _span = tracing::info_span!(
+                    "eager_variant", image.id = %image_id, output.format = %format,
+                    attempt = attempt.number
+                )
+                .entered();
+                problem.log("eager variant cannot be made");
+                Ok(())
             }
         }
     }

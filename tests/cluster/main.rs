@@ -1,7 +1,10 @@
 //! The distributed set-up as an operator runs it: one API process and two worker processes
 //! on loopback, over Postgres, RabbitMQ and S3 (or a shared directory when no S3 endpoint
-//! is given). A worker killed with SIGKILL mid-job and a
-//! RabbitMQ restarted mid-job lose nothing, and no item is done twice.
+//! is given). A worker killed with SIGKILL mid-job and a RabbitMQ restarted mid-job lose
+//! nothing, and no item is done twice; `/readyz` reports the broker's outage. A database
+//! failing for more deliveries than the retry policy allows strands no item: the item
+//! succeeds once the database is back, or is recorded `failed` on its last attempt, and
+//! the job ends with its webhook.
 //!
 //! The services come from `progimage_tests::services`, as for the distributed suite: the
 //! given ones (`scripts/services` prints them), else containers when Docker answers, else
@@ -77,7 +80,10 @@ type TestFn = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 /// A small runner in place of libtest's (this binary also serves as the processes): runs
 /// the tests named on the command line (all without), one at a time, and fails if any did.
 fn run_tests() -> std::process::ExitCode {
-    let tests: [(&str, TestFn); 2] = [
+    let tests: [(&str, TestFn); 3] = [
+        ("a_failing_database_never_strands_an_item", || {
+            Box::pin(a_failing_database_never_strands_an_item())
+        }),
         ("a_worker_killed_mid_job_loses_nothing_and_repeats_nothing", || {
             Box::pin(a_worker_killed_mid_job_loses_nothing_and_repeats_nothing())
         }),
@@ -154,11 +160,12 @@ struct Cluster {
 }
 
 impl Cluster {
-    /// Starts the api and `workers` worker processes of one thread each.
+    /// Starts the api and `workers` worker processes of one thread each, all with
+    /// `extra_env` besides the services' settings.
     async fn start(
         services: &'static Services,
         workers: usize,
-        extra_worker_env: &[(&str, &str)],
+        extra_env: &[(&str, &str)],
     ) -> Cluster {
         progimage_core::net::install_crypto_provider();
         // Its storage is the services' S3, else a directory every process shares.
@@ -172,15 +179,14 @@ impl Cluster {
             ("RUST_LOG".into(), "info,progimage_core=debug".into()),
         ];
         env.extend(services.s3_env());
+        env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut api_env = env.clone();
         api_env.push(("PROGIMAGE_LISTEN".into(), format!("127.0.0.1:{port}")));
         api_env.push(("PROGIMAGE_DATA_DIR".into(), state.data_dir.path().display().to_string()));
         let api = spawn("api", &api_env, &state.data_dir.path().join("api.log"));
-        let mut worker_env = env.clone();
-        worker_env.extend(extra_worker_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let mut cluster = Cluster {
-            env: worker_env,
+            env,
             state,
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
@@ -199,6 +205,20 @@ impl Cluster {
         let log = self.state.data_dir.path().join(format!("worker-{}.log", self.spawned));
         self.spawned += 1;
         self.workers.push(spawn("worker", &self.env, &log));
+    }
+
+    /// Waits until `/readyz` answers `status` and returns its body.
+    async fn wait_readiness(&self, status: u16) -> Value {
+        let started = Instant::now();
+        loop {
+            if let Ok(response) = self.client.get(format!("{}/readyz", self.base)).send().await
+                && response.status() == status
+            {
+                return response.json().await.unwrap();
+            }
+            assert!(started.elapsed() < PATIENCE, "/readyz never answered {status}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     async fn wait_ready(&mut self) {
@@ -238,11 +258,15 @@ impl Cluster {
     /// Submits a job of `items` conversions of `image_id` heavy enough to take a while.
     async fn submit(&self, image_id: &str, items: usize) -> String {
         let items: Vec<Value> = (0..items).map(|_| json!({ "image_id": image_id })).collect();
-        let body = json!({
+        self.submit_body(json!({
             "items": items,
             "operations": [{"op": "blur", "sigma": 4}, {"op": "rotate", "degrees": 90}],
             "format": "webp",
-        });
+        }))
+        .await
+    }
+
+    async fn submit_body(&self, body: Value) -> String {
         let response =
             self.client.post(format!("{}/v1/jobs", self.base)).json(&body).send().await.unwrap();
         assert_eq!(response.status(), 202, "submit: {}", response.text().await.unwrap());
@@ -455,13 +479,193 @@ async fn a_rabbitmq_restart_mid_job_loses_nothing() {
         let _outage = BrokerOutage::begin();
         let at_stop = cluster.job(&running).await;
         assert!(at_stop["finished_at"].is_null(), "the restart came mid-job: {at_stop}");
+        // Readiness tells a load balancer the truth: the queue is down, the rest is fine.
+        let readiness = cluster.wait_readiness(503).await;
+        assert_eq!(readiness["checks"]["queue"], "unavailable", "{readiness}");
+        assert_eq!(readiness["checks"]["database"], "ok", "{readiness}");
         // The API still takes jobs: committed to the database, published once it can be.
         let during = cluster.submit(&image, 10).await;
         tokio::time::sleep(Duration::from_secs(3)).await;
         during
     };
+    let readiness = cluster.wait_readiness(200).await;
+    assert_eq!(readiness["checks"]["queue"], "ok", "{readiness}");
     let job = cluster.wait_for_end(&running).await;
     cluster.assert_done_once(&job, ITEMS).await;
     let job = cluster.wait_for_end(&during).await;
     cluster.assert_done_once(&job, 10).await;
+}
+
+/// Webhook requests as received: the signature header and the body.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A webhook receiver on loopback: keeps every request's signature header and body.
+struct Receiver {
+    url: String,
+    received: Received,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    async fn start() -> Receiver {
+        let received = Received::default();
+        let kept = received.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let kept = kept.clone();
+                async move {
+                    let signature = headers
+                        .get("progimage-signature")
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    kept.lock().unwrap().push((signature, body.to_vec()));
+                    "ok"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Receiver { url, received, _server: server }
+    }
+
+    /// Waits for the webhook of job `id`, checks its signature and returns its body.
+    async fn webhook_of(&self, id: &str, secret: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            let found = self.received.lock().unwrap().iter().find_map(|(signature, body)| {
+                let parsed: Value = serde_json::from_slice(body).ok()?;
+                (parsed["id"] == id).then(|| (signature.clone(), body.clone(), parsed))
+            });
+            if let Some((signature, body, parsed)) = found {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs() as i64;
+                progimage_core::signature::verify(secret, &signature, &body, now, 300)
+                    .expect("a webhook signed with the configured secret");
+                return parsed;
+            }
+            assert!(started.elapsed() < PATIENCE, "no webhook for job {id}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Runs `sql` on the test's own database (statements separated by `;;`).
+async fn execute(database_url: &str, sql: &str) {
+    let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(database_url)
+        .await
+        .expect("the test database");
+    for statement in sql.split(";;").map(str::trim).filter(|statement| !statement.is_empty()) {
+        sqlx::Executor::execute(&mut connection, sqlx::AssertSqlSafe(statement.to_string()))
+            .await
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+}
+
+/// Deliveries one message gets in this test, and the retry delays between them.
+const ATTEMPTS: u32 = 3;
+
+async fn a_failing_database_never_strands_an_item() {
+    let test = "a_failing_database_never_strands_an_item";
+    let services = match services().await {
+        Ok(services) => services,
+        Err(why) => return skip(test, &why),
+    };
+    let receiver = Receiver::start().await;
+    let secret = "cluster-webhook-secret";
+    let attempts = ATTEMPTS.to_string();
+    let cluster = Cluster::start(
+        services,
+        1,
+        &[
+            ("PROGIMAGE_MAX_ATTEMPTS", attempts.as_str()),
+            ("PROGIMAGE_RETRY_DELAYS_MS", "100,200"),
+            ("PROGIMAGE_ALLOW_URLS", "127.0.0.1"),
+            ("PROGIMAGE_WEBHOOK_SECRET", secret),
+        ],
+    )
+    .await;
+    let database = cluster.state.database_url.clone().expect("a database");
+    let image = cluster.upload("wine.jpg").await;
+
+    // 1. Claiming the item fails on more deliveries than the policy allows, as when the
+    //    database refuses connections for a while. The sequence counts outside the failed
+    //    transactions, so the outage ends after ATTEMPTS + 1 claims.
+    execute(
+        &database,
+        &format!(
+            "create sequence failed_claims;;
+             create function fail_claims() returns trigger language plpgsql as $$
+             begin
+               if old.status = 'queued' and new.status = 'running' then
+                 if nextval('failed_claims') <= {} then
+                   raise exception 'injected outage' using errcode = '57P03';
+                 end if;
+               end if;
+               return new;
+             end $$;;
+             create trigger fail_claims before update on job_items
+               for each row execute function fail_claims()",
+            ATTEMPTS + 1
+        ),
+    )
+    .await;
+    let body = |format: &str| {
+        json!({
+            "items": [{ "image_id": image }],
+            "format": format,
+            "webhook_url": receiver.url,
+        })
+    };
+    let stranded = cluster.submit_body(body("png")).await;
+    let job = cluster.wait_for_end(&stranded).await;
+    assert_eq!(job["status"], "succeeded", "{job}\n{}", cluster.logs());
+    let webhook = receiver.webhook_of(&stranded, secret).await;
+    assert_eq!(webhook["status"], "succeeded", "{webhook}");
+    let worker_log = cluster.workers[0].log();
+    assert!(
+        worker_log.contains("failed past its attempts without an outcome"),
+        "the last attempt parked the message again:\n{}",
+        cluster.logs()
+    );
+    assert!(!worker_log.contains("dead-lettering"), "nothing was dead-lettered");
+
+    // 2. Storing the output fails on every delivery: the last attempt records the item
+    //    failed with the database's problem, and the job ends with its webhook.
+    execute(
+        &database,
+        "create function fail_outputs() returns trigger language plpgsql as $$
+         begin
+           if new.job_id is not null then
+             raise exception 'injected outage' using errcode = '57P03';
+           end if;
+           return new;
+         end $$;;
+         create trigger fail_outputs before insert on images
+           for each row execute function fail_outputs()",
+    )
+    .await;
+    let failing = cluster.submit_body(body("webp")).await;
+    let job = cluster.wait_for_end(&failing).await;
+    assert_eq!(job["status"], "failed", "{job}\n{}", cluster.logs());
+    let item = &job["items"][0];
+    assert_eq!(item["status"], "failed", "{item}");
+    assert_eq!(item["error"]["code"], "unavailable", "{item}");
+    let mut connection =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&database).await.unwrap();
+    let claims: i64 = sqlx::query_scalar("select attempts from job_items where job_id = $1")
+        .bind(&failing)
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(claims, i64::from(ATTEMPTS), "every attempt was used, and no more");
+    let webhook = receiver.webhook_of(&failing, secret).await;
+    assert_eq!(webhook["status"], "failed", "{webhook}");
+    assert_eq!(webhook["items"][0]["error"]["code"], "unavailable", "{webhook}");
 }

@@ -87,7 +87,8 @@ pub async fn run_until(config: Config, shutdown: CancellationToken) -> anyhow::R
         families = ?families.iter().map(|family| family.name()).collect::<Vec<_>>(),
         workers, storage = ?services.storage, "worker started"
     );
-    services.run_worker(&families, sweep_every, shutdown).await?;
+    let consumer = services.broker_consumer(&families)?;
+    services.background().run(consumer, sweep_every, shutdown).await?;
     services.repository.close().await;
     tracing::info!("worker stopped");
     Ok(())

@@ -27,6 +27,36 @@ pub enum DbError {
     Corrupt(String),
 }
 
+impl DbError {
+    /// Whether the database may answer the same statement later: it is unreachable, out
+    /// of resources, shutting down, busy (SQLite) or chose this transaction as a
+    /// serialization or deadlock victim. Constraint violations, corrupt rows and failed
+    /// migrations are not.
+    pub fn is_transient(&self) -> bool {
+        let DbError::Sqlx(error) = self else { return false };
+        match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(error) => error.code().is_some_and(|code| transient_code(&code)),
+            _ => false,
+        }
+    }
+}
+
+/// Whether a database error code names a passing condition: a Postgres SQLSTATE of class
+/// 08 (connection), 40 (transaction rollback), 53 (insufficient resources), 57 (operator
+/// intervention) or 58 (system), or SQLite's BUSY and LOCKED (numeric codes of at most
+/// four digits, extended ones included; a SQLSTATE always has five characters).
+fn transient_code(code: &str) -> bool {
+    if code.len() == 5 {
+        return ["08", "40", "53", "57", "58"].iter().any(|class| code.starts_with(class));
+    }
+    code.parse::<u32>().is_ok_and(|sqlite| matches!(sqlite & 0xff, 5 | 6))
+}
+
 /// Which database a repository talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -455,6 +485,20 @@ impl Repository {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passing_database_conditions_are_transient() {
+        for code in ["08006", "40001", "40P01", "53300", "57P01", "57P03", "58030", "5", "517", "6"]
+        {
+            assert!(transient_code(code), "{code}");
+        }
+        for code in ["23505", "42P01", "P0001", "19", "2067", "1"] {
+            assert!(!transient_code(code), "{code}");
+        }
+        assert!(DbError::Sqlx(sqlx::Error::PoolTimedOut).is_transient());
+        assert!(!DbError::Corrupt("x".into()).is_transient());
+        assert!(!DbError::Sqlx(sqlx::Error::RowNotFound).is_transient());
+    }
 
     fn image(tenant: &str) -> ImageRecord {
         ImageRecord {

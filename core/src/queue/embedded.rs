@@ -6,7 +6,6 @@
 //! must therefore be idempotent.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinSet;
@@ -14,10 +13,9 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::db::{DbError, Repository};
-use crate::queue::{HandleError, Message, MessageHandler, Queue, QueueError};
-
-/// Attempts before a task is marked failed.
-pub const MAX_ATTEMPTS: u32 = 5;
+use crate::queue::{
+    Consumer, HandleError, Message, MessageHandler, Queue, QueueError, RetryPolicy,
+};
 
 /// The task kind of queue messages in the tasks table.
 const KIND: &str = "message";
@@ -67,15 +65,43 @@ impl Queue for EmbeddedQueue {
 /// The consumer side, before it starts.
 pub struct Consumers {
     repository: Repository,
+    policy: RetryPolicy,
     sender: mpsc::UnboundedSender<Delivery>,
     receiver: mpsc::UnboundedReceiver<Delivery>,
 }
 
 /// A queue whose consumers start later (their handler needs the queue to exist).
-pub fn new(repository: Repository) -> (EmbeddedQueue, Consumers) {
+pub fn new(repository: Repository, policy: RetryPolicy) -> (EmbeddedQueue, Consumers) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let queue = EmbeddedQueue { repository: repository.clone(), sender: sender.clone() };
-    (queue, Consumers { repository, sender, receiver })
+    (queue, Consumers { repository, policy, sender, receiver })
+}
+
+#[async_trait::async_trait]
+impl Consumer for Consumers {
+    /// Delivers again what a stopped process left unfinished (task rows, and job items
+    /// still queued or running), then consumes until `shutdown`.
+    async fn run(
+        self: Box<Self>,
+        handler: Arc<dyn MessageHandler>,
+        concurrency: usize,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let redeliver = self
+            .repository
+            .unfinished_items()
+            .await
+            .map_err(|error| anyhow::anyhow!("Failed to read unfinished job items: {error}"))?
+            .into_iter()
+            .map(|(job_id, index, family)| Message::JobItem { job_id, index, family })
+            .collect();
+        let consumers = self
+            .start(handler, concurrency, redeliver, shutdown)
+            .await
+            .map_err(|error| anyhow::anyhow!("Failed to start the in-process workers: {error}"))?;
+        consumers.await?;
+        Ok(())
+    }
 }
 
 impl Consumers {
@@ -89,7 +115,7 @@ impl Consumers {
         redeliver: Vec<Message>,
         shutdown: CancellationToken,
     ) -> Result<tokio::task::JoinHandle<()>, DbError> {
-        let Consumers { repository, sender, receiver } = self;
+        let Consumers { repository, policy, sender, receiver } = self;
         let pending = repository.pending_tasks().await?;
         if !pending.is_empty() || !redeliver.is_empty() {
             tracing::info!(
@@ -108,8 +134,12 @@ impl Consumers {
         let mut consumers = JoinSet::new();
         for _ in 0..concurrency.max(1) {
             let receiver = receiver.clone();
-            let repository = repository.clone();
-            let handler = handler.clone();
+            let delivery = Deliverer {
+                repository: repository.clone(),
+                policy: policy.clone(),
+                handler: handler.clone(),
+                shutdown: shutdown.clone(),
+            };
             let shutdown = shutdown.clone();
             consumers.spawn(async move {
                 loop {
@@ -118,12 +148,8 @@ impl Consumers {
                         delivery = async { receiver.lock().await.recv().await } => delivery,
                     };
                     match next {
-                        Some(Delivery::Task(id)) => {
-                            run_task(&repository, handler.as_ref(), id).await
-                        }
-                        Some(Delivery::Direct(message)) => {
-                            run_direct(handler.as_ref(), &message).await
-                        }
+                        Some(Delivery::Task(id)) => delivery.task(id).await,
+                        Some(Delivery::Direct(message)) => delivery.direct(&message).await,
                         None => break,
                     }
                 }
@@ -133,57 +159,90 @@ impl Consumers {
     }
 }
 
-/// Backoff before attempt `attempt + 1`.
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(250 << attempt.min(6))
+/// What one consumer needs to deliver a message by the retry policy.
+struct Deliverer {
+    repository: Repository,
+    policy: RetryPolicy,
+    handler: Arc<dyn MessageHandler>,
+    shutdown: CancellationToken,
 }
 
-async fn run_direct(handler: &dyn MessageHandler, message: &Message) {
-    for attempt in 1..=MAX_ATTEMPTS {
-        match handler.handle(message).await {
-            Ok(()) => return,
-            Err(HandleError::Retry(error)) if attempt < MAX_ATTEMPTS => {
-                tracing::info!(attempt, error = %format!("{error:#}"), "message failed; retrying");
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, ?message, "message failed for good");
-                return;
-            }
+impl Deliverer {
+    /// Waits out the delay after failed delivery `number`; `false` when shutdown came
+    /// first (the message's state stays unfinished and is delivered at the next start).
+    async fn pause(&self, number: u32, error: &anyhow::Error) -> bool {
+        let delay = self.policy.delay_after(number);
+        let error = format!("{error:#}");
+        if self.policy.attempt(number).last {
+            tracing::warn!(attempt = number, retry_in_ms = delay.as_millis(), %error,
+                "message failed past its attempts without an outcome; trying again later");
+        } else {
+            tracing::info!(attempt = number, retry_in_ms = delay.as_millis(), %error,
+                "message failed; retrying");
+        }
+        tokio::select! {
+            _ = self.shutdown.cancelled() => false,
+            _ = tokio::time::sleep(delay) => true,
         }
     }
-}
 
-async fn run_task(repository: &Repository, handler: &dyn MessageHandler, id: Uuid) {
-    loop {
-        let task = match repository.start_task(id).await {
-            Ok(Some(task)) => task,
-            Ok(None) => return,
-            Err(error) => {
-                tracing::error!(task.id = %id, %error, "cannot start task; left for the next start");
-                return;
+    /// A message whose state lives elsewhere (a job item): delivered until it settles.
+    async fn direct(&self, message: &Message) {
+        let mut number = 1;
+        loop {
+            match self.handler.handle(message, self.policy.attempt(number)).await {
+                Ok(()) => return,
+                Err(HandleError::Retry(error)) => {
+                    if !self.pause(number, &error).await {
+                        return;
+                    }
+                }
+                Err(HandleError::Fatal(error)) => {
+                    tracing::warn!(%error, ?message, "message failed for good");
+                    return;
+                }
             }
-        };
-        let outcome = match serde_json::from_str::<Message>(&task.payload) {
-            Ok(message) => handler.handle(&message).await,
-            Err(error) => Err(HandleError::Fatal(anyhow::anyhow!("unreadable message: {error}"))),
-        };
-        let finished = match &outcome {
-            Ok(()) => repository.finish_task(id, true).await,
-            Err(HandleError::Retry(error)) if task.attempts < MAX_ATTEMPTS => {
-                tracing::info!(task.id = %id, attempt = task.attempts, error = %format!("{error:#}"), "task failed; retrying");
-                tokio::time::sleep(backoff(task.attempts)).await;
-                continue;
-            }
-            Err(error) => {
-                tracing::warn!(task.id = %id, %error, "task failed for good");
-                repository.finish_task(id, false).await
-            }
-        };
-        if let Err(error) = finished {
-            tracing::error!(task.id = %id, %error, "cannot record task end");
+            number = number.saturating_add(1);
         }
-        return;
+    }
+
+    /// A task row: its attempts are counted in the row, so they survive restarts.
+    async fn task(&self, id: Uuid) {
+        loop {
+            let task = match self.repository.start_task(id).await {
+                Ok(Some(task)) => task,
+                Ok(None) => return,
+                Err(error) => {
+                    tracing::error!(task.id = %id, %error, "cannot start task; left for the next start");
+                    return;
+                }
+            };
+            let outcome = match serde_json::from_str::<Message>(&task.payload) {
+                Ok(message) => {
+                    self.handler.handle(&message, self.policy.attempt(task.attempts)).await
+                }
+                Err(error) => {
+                    Err(HandleError::Fatal(anyhow::anyhow!("unreadable message: {error}")))
+                }
+            };
+            let finished = match &outcome {
+                Ok(()) => self.repository.finish_task(id, true).await,
+                Err(HandleError::Retry(error)) => {
+                    if self.pause(task.attempts, error).await {
+                        continue;
+                    }
+                    return;
+                }
+                Err(HandleError::Fatal(error)) => {
+                    tracing::warn!(task.id = %id, %error, "task failed for good");
+                    self.repository.finish_task(id, false).await
+                }
+            };
+            if let Err(error) = finished {
+                tracing::error!(task.id = %id, %error, "cannot record task end");
+            }
+            return;
+        }
     }
 }
 
@@ -191,12 +250,17 @@ async fn run_task(repository: &Repository, handler: &dyn MessageHandler, id: Uui
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
 
     struct Flaky(AtomicU32);
 
     #[async_trait::async_trait]
     impl MessageHandler for Flaky {
-        async fn handle(&self, _message: &Message) -> Result<(), HandleError> {
+        async fn handle(
+            &self,
+            _message: &Message,
+            _attempt: crate::queue::Attempt,
+        ) -> Result<(), HandleError> {
             if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
                 return Err(HandleError::Retry(anyhow::anyhow!("first attempt fails")));
             }
@@ -225,7 +289,8 @@ mod tests {
 
         let handler = Arc::new(Flaky(AtomicU32::new(0)));
         let shutdown = CancellationToken::new();
-        let (queue, consumers) = new(repository.clone());
+        let policy = RetryPolicy::new(3, vec![Duration::from_millis(10)]).unwrap();
+        let (queue, consumers) = new(repository.clone(), policy);
         let join = consumers.start(handler.clone(), 2, Vec::new(), shutdown.clone()).await.unwrap();
         queue.publish(&message()).await.unwrap();
         for _ in 0..100 {

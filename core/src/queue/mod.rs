@@ -1,14 +1,22 @@
 //! The queue seam: messages that carry ids only (the database holds the state), routed
 //! by transformation family so a deployment can run a worker pool per family.
 //!
-//! Two implementations: [`embedded`] (durable in the database, delivered in-process) and
-//! [`amqp`] (RabbitMQ with publisher confirms, manual acks and a dead-letter queue).
+//! Two implementations of both sides, the producer ([`Queue`]) and the consumer
+//! ([`Consumer`]): [`embedded`] (durable in the database, delivered in-process) and
+//! [`amqp`] (RabbitMQ with publisher confirms, manual acks and a dead-letter queue for
+//! unreadable messages). Both deliver by the same [`RetryPolicy`].
 
 pub mod amqp;
 pub mod embedded;
+pub mod retry;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+pub use retry::{Attempt, RetryPolicy};
 
 use crate::format::ImageFormat;
 
@@ -92,6 +100,8 @@ pub trait Queue: Send + Sync + 'static {
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
     /// Transient (storage, database, broker, overload): deliver again later, with backoff.
+    /// On the last attempt it means the handler could not record an outcome: the message
+    /// waits the policy's longest delay and comes back.
     #[error("retryable: {0:#}")]
     Retry(anyhow::Error),
     /// Will fail the same way again (a malformed message): dead-letter it.
@@ -99,10 +109,24 @@ pub enum HandleError {
     Fatal(anyhow::Error),
 }
 
-/// The consumer side: processes one message. It must commit its effects before returning
-/// `Ok` (the message is acknowledged right after) and be idempotent.
+/// Processes one message. It must commit its effects before returning `Ok` (the message
+/// is acknowledged right after) and be idempotent.
 #[async_trait::async_trait]
 pub trait MessageHandler: Send + Sync + 'static {
-    /// Processes one message.
-    async fn handle(&self, message: &Message) -> Result<(), HandleError>;
+    /// Processes one delivery of `message`; on `attempt.last` it records a final outcome
+    /// rather than asking for a retry whenever it can.
+    async fn handle(&self, message: &Message, attempt: Attempt) -> Result<(), HandleError>;
+}
+
+/// The consumer side of a queue: delivers its messages to a handler until shutdown.
+#[async_trait::async_trait]
+pub trait Consumer: Send + 'static {
+    /// Runs up to `concurrency` handlers at once until `shutdown` is cancelled, then lets
+    /// the in-flight ones finish (unfinished messages are delivered again later).
+    async fn run(
+        self: Box<Self>,
+        handler: Arc<dyn MessageHandler>,
+        concurrency: usize,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()>;
 }

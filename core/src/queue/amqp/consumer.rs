@@ -19,9 +19,9 @@ use lapin::{Channel, Connection, Consumer};
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use super::topology::{Topology, retry_delay};
+use super::topology::Topology;
 use super::{AmqpConfig, attempt_of, connect, message_properties, publish_confirmed};
-use crate::queue::{Family, HandleError, Message, MessageHandler};
+use crate::queue::{self, Family, HandleError, Message, MessageHandler, RetryPolicy};
 
 /// How long a stopping consumer waits for in-flight handlers; the unfinished ones are
 /// abandoned unacknowledged, so the broker hands their messages to another consumer.
@@ -31,6 +31,25 @@ pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(8);
 /// [`MAX_RECONNECT_DELAY`].
 const FIRST_RECONNECT_DELAY: Duration = Duration::from_millis(500);
 const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(30);
+
+/// The consumer of some family queues: [`AmqpConfig::consumer`].
+#[derive(Debug)]
+pub struct AmqpConsumer {
+    pub(super) config: AmqpConfig,
+    pub(super) families: Vec<Family>,
+}
+
+#[async_trait::async_trait]
+impl queue::Consumer for AmqpConsumer {
+    async fn run(
+        self: Box<Self>,
+        handler: Arc<dyn MessageHandler>,
+        concurrency: usize,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        consume(&self.config, &self.families, concurrency, handler, shutdown).await
+    }
+}
 
 /// Consumes the `families` queues with up to `concurrency` handlers at once until
 /// `shutdown` is cancelled, reconnecting (with backoff) whenever the broker goes away.
@@ -48,7 +67,7 @@ pub async fn consume(
     let prefetch =
         u16::try_from(concurrency).context("concurrency exceeds the AMQP prefetch limit")?;
     let uri = config.uri()?;
-    let topology = Arc::new(Topology::new(&config.prefix));
+    let topology = Arc::new(Topology::new(&config.prefix, &config.retry));
     let names: Vec<&str> = families.iter().map(|family| family.name()).collect();
 
     // Handlers outlive a lost connection (their acks then fail and the broker
@@ -58,7 +77,7 @@ pub async fn consume(
     while !shutdown.is_cancelled() {
         let opened = tokio::select! {
             _ = shutdown.cancelled() => break,
-            opened = Session::open(&uri, &topology, families, prefetch) => opened,
+            opened = Session::open(&uri, &topology, &config.retry, families, prefetch) => opened,
         };
         let mut session = match opened {
             Ok(session) => session,
@@ -108,6 +127,7 @@ struct Session {
 /// What a handler task needs to settle a delivery.
 struct Settler {
     topology: Arc<Topology>,
+    policy: RetryPolicy,
     /// A confirm-mode channel for retries, on the same connection as the deliveries.
     publisher: Channel,
 }
@@ -116,6 +136,7 @@ impl Session {
     async fn open(
         uri: &AMQPUri,
         topology: &Arc<Topology>,
+        policy: &RetryPolicy,
         families: &[Family],
         prefetch: u16,
     ) -> lapin::Result<Session> {
@@ -141,7 +162,8 @@ impl Session {
             consumer_tags.push(consumer.tag());
             deliveries.push(consumer);
         }
-        let settler = Arc::new(Settler { topology: topology.clone(), publisher });
+        let settler =
+            Arc::new(Settler { topology: topology.clone(), policy: policy.clone(), publisher });
         Ok(Session { connection, channel, consumer_tags, deliveries, settler })
     }
 
@@ -230,9 +252,10 @@ fn report(joined: Result<(), JoinError>) {
 
 impl Settler {
     /// Runs the handler on one delivery and settles it: ack on success, a delayed retry
-    /// or the dead-letter queue on failure.
+    /// on a retryable failure (the policy's delay, or its longest once the attempts are
+    /// spent: the handler could not record an outcome), the dead-letter queue when fatal.
     async fn settle(&self, handler: &dyn MessageHandler, delivery: Delivery) {
-        let attempt = attempt_of(&delivery.properties);
+        let attempt = self.policy.attempt(attempt_of(&delivery.properties));
         let message_id =
             delivery.properties.message_id().as_ref().map_or("", |id| id.as_str()).to_owned();
         let message = match serde_json::from_slice::<Message>(&delivery.data) {
@@ -244,7 +267,7 @@ impl Settler {
         };
         // A panicking handler is a bug that would panic again: treat it as fatal rather
         // than leave the delivery unacked and its prefetch slot taken.
-        let outcome = AssertUnwindSafe(handler.handle(&message))
+        let outcome = AssertUnwindSafe(handler.handle(&message, attempt))
             .catch_unwind()
             .await
             .unwrap_or_else(|_| Err(HandleError::Fatal(anyhow::anyhow!("handler panicked"))));
@@ -254,24 +277,25 @@ impl Settler {
                     tracing::warn!(message.id = %message_id, %error, "cannot ack; the message will be redelivered");
                 }
             }
-            Err(HandleError::Retry(error)) => match retry_delay(attempt) {
-                Some(delay) => {
-                    tracing::info!(
-                        message.id = %message_id, attempt, retry_in_ms = delay.as_millis(),
-                        error = %format!("{error:#}"), "message failed; retrying"
-                    );
-                    self.retry(&delivery, &message, &message_id, attempt, delay).await;
-                }
-                None => {
+            Err(HandleError::Retry(error)) => {
+                let delay = self.policy.delay_after(attempt.number);
+                let error = format!("{error:#}");
+                if attempt.last {
                     tracing::warn!(
-                        message.id = %message_id, attempt, error = %format!("{error:#}"),
-                        "message failed on its last attempt; dead-lettering"
+                        message.id = %message_id, attempt = attempt.number,
+                        retry_in_ms = delay.as_millis(), %error,
+                        "message failed past its attempts without an outcome; parking it again"
                     );
-                    reject(&delivery, &message_id).await;
+                } else {
+                    tracing::info!(
+                        message.id = %message_id, attempt = attempt.number,
+                        retry_in_ms = delay.as_millis(), %error, "message failed; retrying"
+                    );
                 }
-            },
+                self.retry(&delivery, &message, &message_id, attempt.number, delay).await;
+            }
             Err(HandleError::Fatal(error)) => {
-                tracing::warn!(message.id = %message_id, attempt, error = %format!("{error:#}"), "message failed for good; dead-lettering");
+                tracing::warn!(message.id = %message_id, attempt = attempt.number, error = %format!("{error:#}"), "message failed for good; dead-lettering");
                 reject(&delivery, &message_id).await;
             }
         }

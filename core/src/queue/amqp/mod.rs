@@ -5,7 +5,8 @@
 //! every connection (see `topology`). A message is published persistent on a channel in
 //! confirm mode, and [`Queue::publish`] returns only once the broker has confirmed it. A
 //! consumer acknowledges a delivery only after its handler returned `Ok`; a retryable
-//! failure goes through a delay queue and back, a fatal one to `{prefix}.dead`.
+//! failure goes through a delay queue and back (by the [`RetryPolicy`]), a fatal one (an
+//! unreadable message, a panicking handler) to `{prefix}.dead`.
 
 mod consumer;
 mod topology;
@@ -26,9 +27,8 @@ use lapin::{
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use crate::queue::{Message, Queue, QueueError};
-pub use consumer::{SHUTDOWN_DEADLINE, consume};
-pub use topology::MAX_ATTEMPTS;
+use crate::queue::{Family, Message, Queue, QueueError, RetryPolicy};
+pub use consumer::{AmqpConsumer, SHUTDOWN_DEADLINE, consume};
 use topology::Topology;
 
 /// The exchange and queue prefix when none is configured.
@@ -48,12 +48,23 @@ pub struct AmqpConfig {
     /// Names the exchange and prefixes the queues, so deployments (and tests) sharing a
     /// broker stay apart.
     pub prefix: String,
+    /// How failed deliveries come back (one delay queue per distinct delay).
+    pub retry: RetryPolicy,
 }
 
 impl AmqpConfig {
-    /// A configuration with the default prefix.
+    /// A configuration with the default prefix and retry policy.
     pub fn new(url: impl Into<String>) -> AmqpConfig {
-        AmqpConfig { url: url.into(), prefix: DEFAULT_PREFIX.to_owned() }
+        AmqpConfig {
+            url: url.into(),
+            prefix: DEFAULT_PREFIX.to_owned(),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// The consumer of `families` on this broker.
+    pub fn consumer(&self, families: &[Family]) -> AmqpConsumer {
+        AmqpConsumer { config: self.clone(), families: families.to_vec() }
     }
 
     fn uri(&self) -> Result<AMQPUri, QueueError> {
@@ -72,7 +83,11 @@ impl fmt::Debug for AmqpConfig {
             Ok(url) => url.to_string(),
             Err(_) => "<invalid>".to_owned(),
         };
-        f.debug_struct("AmqpConfig").field("url", &url).field("prefix", &self.prefix).finish()
+        f.debug_struct("AmqpConfig")
+            .field("url", &url)
+            .field("prefix", &self.prefix)
+            .field("retry", &self.retry)
+            .finish()
     }
 }
 
@@ -201,7 +216,7 @@ impl AmqpQueue {
     pub async fn connect(config: &AmqpConfig) -> Result<AmqpQueue, QueueError> {
         let producer = Producer {
             uri: config.uri()?,
-            topology: Topology::new(&config.prefix),
+            topology: Topology::new(&config.prefix, &config.retry),
             session: Mutex::new(None),
         };
         let queue = AmqpQueue { inner: Arc::new(producer) };

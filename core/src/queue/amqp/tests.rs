@@ -7,9 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
-use lapin::options::{
-    BasicGetOptions, ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions,
-};
+use lapin::options::{ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Connection, ConnectionProperties};
 use tokio::net::{TcpListener, TcpStream};
@@ -18,14 +16,19 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 use uuid::Uuid;
 
-use super::topology::{RETRY_DELAYS, Topology, retry_delay};
+use super::topology::Topology;
 use super::*;
-use crate::queue::{Family, HandleError, MessageHandler};
+use crate::queue::{Attempt, Family, HandleError, MessageHandler, RetryPolicy};
 
 const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 /// How long a test waits for something that should happen.
 const PATIENCE: Duration = Duration::from_secs(15);
+
+/// The tests' retry policy: three deliveries, short delays.
+fn policy() -> RetryPolicy {
+    RetryPolicy::new(3, vec![Duration::from_millis(300), Duration::from_secs(2)]).unwrap()
+}
 
 /// One test's corner of the broker, with a side connection to inspect it.
 struct TestBroker {
@@ -52,12 +55,13 @@ impl TestBroker {
         };
         let channel = connection.create_channel().await.unwrap();
         let prefix = format!("progimage-test-{}", Uuid::now_v7());
-        let topology = Topology::new(&prefix);
+        let retry = policy();
+        let topology = Topology::new(&prefix, &retry);
         // Declared up front so raw publishes and counts never race the code under test.
         topology.declare(&channel).await.unwrap();
         Some(TestBroker {
             topology,
-            config: AmqpConfig { url, prefix },
+            config: AmqpConfig { url, prefix, retry },
             _connection: connection,
             channel,
         })
@@ -84,7 +88,7 @@ impl TestBroker {
         for family in Family::ALL {
             assert_eq!(self.family_ready(family).await, 0, "{} queue", family.name());
         }
-        for delay in RETRY_DELAYS {
+        for &delay in self.topology.delays() {
             assert_eq!(self.ready(&self.topology.retry(delay)).await, 0, "retry queue");
         }
         assert_eq!(self.dead().await, 0, "dead queue");
@@ -129,7 +133,7 @@ async fn delete_topology(url: &str, topology: &Topology) {
         Family::ALL.into_iter().map(|family| topology.family_queue(family)).collect();
     queues.push(topology.dead_queue());
     let mut exchanges = vec![topology.exchange().to_owned(), topology.dead_letter_exchange()];
-    for delay in RETRY_DELAYS {
+    for &delay in topology.delays() {
         queues.push(topology.retry(delay));
         exchanges.push(topology.retry(delay));
     }
@@ -198,7 +202,7 @@ fn job_item(index: u32, family: Family) -> Message {
 
 /// Records every message it is handed, then answers as told.
 struct Recorder {
-    seen: StdMutex<Vec<(Message, Instant)>>,
+    seen: StdMutex<Vec<(Message, Instant, Attempt)>>,
     answer: fn(call: usize) -> Result<(), HandleError>,
     work: Duration,
 }
@@ -213,7 +217,7 @@ impl Recorder {
     }
 
     fn seen(&self) -> Vec<Message> {
-        self.seen.lock().unwrap().iter().map(|(message, _)| message.clone()).collect()
+        self.seen.lock().unwrap().iter().map(|(message, ..)| message.clone()).collect()
     }
 
     fn count(&self) -> usize {
@@ -223,10 +227,10 @@ impl Recorder {
 
 #[async_trait::async_trait]
 impl MessageHandler for Recorder {
-    async fn handle(&self, message: &Message) -> Result<(), HandleError> {
+    async fn handle(&self, message: &Message, attempt: Attempt) -> Result<(), HandleError> {
         let call = {
             let mut seen = self.seen.lock().unwrap();
-            seen.push((message.clone(), Instant::now()));
+            seen.push((message.clone(), Instant::now(), attempt));
             seen.len() - 1
         };
         tokio::time::sleep(self.work).await;
@@ -246,7 +250,7 @@ struct Gate {
 
 #[async_trait::async_trait]
 impl MessageHandler for Gate {
-    async fn handle(&self, _message: &Message) -> Result<(), HandleError> {
+    async fn handle(&self, _message: &Message, _attempt: Attempt) -> Result<(), HandleError> {
         let inside = self.inside.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_inside.fetch_max(inside, Ordering::SeqCst);
         self.open.cancelled().await;
@@ -303,14 +307,6 @@ impl Drop for Relay {
         self.acceptor.abort();
         self.cut();
     }
-}
-
-#[test]
-fn retry_delays_grow_then_the_message_dies() {
-    let delays: Vec<_> = (1..=MAX_ATTEMPTS + 1).map(retry_delay).collect();
-    let seconds = |secs| Some(Duration::from_secs(secs));
-    assert_eq!(delays, vec![seconds(1), seconds(5), seconds(30), seconds(30), None, None]);
-    assert_eq!(retry_delay(0), seconds(1), "a missing count is the first attempt");
 }
 
 #[test]
@@ -397,10 +393,12 @@ async fn a_retried_message_comes_back_after_the_delay() {
 
     let seen = recorder.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2, "one failure, one success");
-    assert!(seen.iter().all(|(handled, _)| *handled == message));
+    assert!(seen.iter().all(|(handled, ..)| *handled == message));
+    assert_eq!((seen[0].2.number, seen[1].2.number), (1, 2), "the attempts are counted");
+    assert!(!seen[1].2.last);
     let gap = seen[1].1 - seen[0].1;
-    assert!(gap >= RETRY_DELAYS[0] - Duration::from_millis(100), "retried after {gap:?}");
-    assert!(gap < RETRY_DELAYS[1], "retried after {gap:?}");
+    assert!(gap >= Duration::from_millis(200), "retried after {gap:?}");
+    assert!(gap < Duration::from_secs(2), "retried after {gap:?}");
     broker.assert_all_settled().await;
 }
 
@@ -421,29 +419,28 @@ async fn fatal_and_unreadable_messages_are_dead_lettered() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_out_of_attempts_is_dead_lettered() {
+async fn a_message_out_of_attempts_waits_the_longest_delay_and_is_never_dead_lettered() {
     let Some(broker) = TestBroker::start().await else { return };
+    // A handler that cannot record an outcome (its database is down) keeps asking.
     let recorder = Recorder::new(|_| Err(HandleError::Retry(anyhow::anyhow!("still down"))));
     let consumer = Running::start(&broker.config, &Family::ALL, 2, recorder.clone());
 
-    // As if it had already failed MAX_ATTEMPTS - 1 times and come back from the delays.
-    let payload = serde_json::to_vec(&job_item(0, Family::Raster)).unwrap();
-    broker.publish_raw(Family::Raster, &payload, MAX_ATTEMPTS).await;
-    wait_until("the message is dead", async || broker.dead().await == 1).await;
+    // As if it had already failed on every attempt but the last and come back.
+    let max = broker.config.retry.max_attempts();
+    let message = job_item(0, Family::Raster);
+    let payload = serde_json::to_vec(&message).unwrap();
+    broker.publish_raw(Family::Raster, &payload, max).await;
+    wait_until("the message is back once more", async || recorder.count() >= 2).await;
     consumer.stop().await;
 
-    assert_eq!(recorder.count(), 1);
-    let dead = broker
-        .channel
-        .basic_get(broker.topology.dead_queue().into(), BasicGetOptions { no_ack: true })
-        .await
-        .unwrap()
-        .expect("a dead message");
-    assert_eq!(dead.delivery.data, payload);
-    assert_eq!(attempt_of(&dead.delivery.properties), MAX_ATTEMPTS);
-    for delay in RETRY_DELAYS {
-        assert_eq!(broker.ready(&broker.topology.retry(delay)).await, 0, "not parked again");
-    }
+    let seen = recorder.seen.lock().unwrap().clone();
+    assert_eq!((seen[0].2.number, seen[1].2.number), (max, max + 1));
+    assert!(seen[0].2.last && seen[1].2.last, "the handler is told it is the last attempt");
+    let gap = seen[1].1 - seen[0].1;
+    let longest = broker.config.retry.longest_delay();
+    assert!(gap >= longest - Duration::from_millis(100), "parked for {gap:?}");
+    assert_eq!(broker.dead().await, 0, "a retryable message is never dead-lettered");
+    assert!(seen.iter().all(|(handled, ..)| *handled == message));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -517,7 +514,7 @@ async fn survive_connection_loss(
 async fn producer_and_consumer_survive_a_cut_connection() {
     let Some(broker) = TestBroker::start().await else { return };
     let relay = Relay::start(&broker.config.url).await;
-    let config = AmqpConfig { url: relay.url.clone(), prefix: broker.config.prefix.clone() };
+    let config = AmqpConfig { url: relay.url.clone(), ..broker.config.clone() };
     let mut connections_before = 0;
     survive_connection_loss(&broker, &config, async || {
         connections_before = relay.accepted.load(Ordering::SeqCst);

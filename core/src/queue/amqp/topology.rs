@@ -14,35 +14,25 @@ use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptio
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, ExchangeKind};
 
-use crate::queue::Family;
-
-/// Delays of the retry queues, in the order a failing message walks them; the last one
-/// repeats until the attempts run out.
-pub(super) const RETRY_DELAYS: [Duration; 3] =
-    [Duration::from_secs(1), Duration::from_secs(5), Duration::from_secs(30)];
-
-/// Deliveries of one message, the first included, before it is dead-lettered.
-pub const MAX_ATTEMPTS: u32 = 5;
-
-/// How long a message that failed on delivery `attempt` (1-based) waits before the next
-/// one, or `None` once the attempts are used up.
-pub(super) fn retry_delay(attempt: u32) -> Option<Duration> {
-    if attempt >= MAX_ATTEMPTS {
-        return None;
-    }
-    let step = usize::try_from(attempt.saturating_sub(1)).unwrap_or(usize::MAX);
-    Some(RETRY_DELAYS[step.min(RETRY_DELAYS.len() - 1)])
-}
+use crate::queue::{Family, RetryPolicy};
 
 /// The names of one deployment's exchanges and queues, all under one prefix.
 #[derive(Debug, Clone)]
 pub(super) struct Topology {
     prefix: String,
+    /// The retry policy's distinct delays: one delay queue each.
+    delays: Vec<Duration>,
 }
 
 impl Topology {
-    pub(super) fn new(prefix: &str) -> Topology {
-        Topology { prefix: prefix.to_owned() }
+    pub(super) fn new(prefix: &str, policy: &RetryPolicy) -> Topology {
+        Topology { prefix: prefix.to_owned(), delays: policy.distinct_delays() }
+    }
+
+    /// The delays there is a retry queue for.
+    #[cfg(test)]
+    pub(super) fn delays(&self) -> &[Duration] {
+        &self.delays
     }
 
     /// The direct exchange messages are published to, routed by family name.
@@ -132,7 +122,7 @@ impl Topology {
         // A retried message sits in a queue nobody consumes until its TTL expires; it is
         // then dead-lettered to the main exchange with its routing key (the family name)
         // unchanged, so it lands back in its family queue.
-        for delay in RETRY_DELAYS {
+        for &delay in &self.delays {
             let name = self.retry(delay);
             channel
                 .exchange_declare(
