@@ -269,22 +269,7 @@ async fn eager_variants_are_made_in_the_background() {
     assert_eq!(response.status(), StatusCode::CREATED);
     let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
     // Wait for the background conversions without asking for them (a GET would make them).
-    for _ in 0..200 {
-        let made = match app.storage_dir() {
-            Some(storage) => std::fs::read_dir(storage.join("variants").join(&id))
-                .map(|entries| entries.count() == 2)
-                .unwrap_or(false),
-            // The objects are in S3: give the worker time, then look.
-            None => true,
-        };
-        if made {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    if app.storage_dir().is_none() {
-        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    }
+    app.wait_for_variants(&id, 2).await;
     let response = app.variant(&id, "webp", "").await;
     let cache = response.headers()["x-progimage-cache"].to_str().unwrap().to_string();
     assert_eq!(cache, "hit", "the eager webp variant was stored before it was asked for");

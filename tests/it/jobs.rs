@@ -258,7 +258,14 @@ async fn cancelling_stops_queued_items_and_keeps_outputs() {
     .await
     .unwrap();
     let job_id = accepted["id"].as_str().unwrap().to_string();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Cancel once the job is under way, so some items are done and the rest still queued.
+    for _ in 0..600 {
+        let job: Value = app.get(&format!("/v1/jobs/{job_id}")).await.json().await.unwrap();
+        if job["succeeded"].as_u64().unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let cancelled =
         app.request(Method::DELETE, &format!("/v1/jobs/{job_id}")).send().await.unwrap();
     assert_eq!(cancelled.status(), StatusCode::OK);

@@ -94,6 +94,8 @@ pub struct TestApp {
     /// The key sent as `Authorization: Bearer`, when the app has keys.
     pub api_key: Option<String>,
     pub state: TestState,
+    /// The server's own repository, to wait on state no endpoint shows.
+    repository: progimage_core::db::Repository,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -164,6 +166,7 @@ impl TestApp {
         let shutdown = CancellationToken::new();
         let (context, background) =
             AppContext::build(config, shutdown.clone()).await.expect("build the app");
+        let repository = context.service.repository().clone();
         let worker =
             match (&state.database_url, &state.storage_url, &state.amqp_url, &state.amqp_prefix) {
                 (Some(database), Some(storage), Some(amqp_url), Some(prefix)) => {
@@ -210,8 +213,27 @@ impl TestApp {
             client: reqwest::Client::new(),
             api_key: None,
             state,
+            repository,
             shutdown,
             server: Some(server),
+        }
+    }
+
+    /// Waits until `count` variants of image `id` are stored (a variant's row is written
+    /// after its object), failing after a minute: background work drained, not slept on.
+    pub async fn wait_for_variants(&self, id: &str, count: u64) {
+        let id = uuid::Uuid::parse_str(id).expect("an image id");
+        let started = std::time::Instant::now();
+        loop {
+            let stored = self.repository.count_variants(id).await.expect("count variants");
+            if stored >= count {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "{stored} of {count} variants of {id} stored after a minute"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 
