@@ -20,7 +20,7 @@ use crate::net::{FetchOptions, HttpClient, UrlPolicy};
 use crate::processor::Processor;
 use crate::queue::amqp::{AmqpConfig, AmqpQueue};
 use crate::queue::embedded;
-use crate::queue::{Consumer, Family, Queue, RetryPolicy};
+use crate::queue::{Consumer, Dispatch, Family, Queue, RetryPolicy};
 use crate::service::{ImageService, ServiceOptions};
 use crate::storage::Storage;
 
@@ -121,14 +121,14 @@ impl Services {
                 (Arc::new(queue), ConsumerSource::InProcess(Some(consumers)))
             }
         };
-        let jobs = JobService::new(
-            images.clone(),
-            http.clone(),
-            queue.clone(),
-            webhook_master_secret.into(),
-            settings.per_tenant_secrets,
-            settings.retry.clone(),
-        );
+        let jobs = JobService {
+            images: images.clone(),
+            http: http.clone(),
+            queue: queue.clone(),
+            webhook_master_secret: webhook_master_secret.into(),
+            per_tenant_secrets: settings.per_tenant_secrets,
+            retry: settings.retry.clone(),
+        };
         Ok(Services { repository, storage, images, http, jobs, queue, consumers, settings })
     }
 
@@ -198,7 +198,12 @@ impl Background {
         let jobs = self.jobs.clone();
         let stop = shutdown.clone();
         background.spawn(async move { jobs.run_sweeper(sweep_every, stop).await });
-        let consumed = consumer.run(Arc::new(self.processor), self.workers, shutdown.clone()).await;
+        let dispatch = Dispatch {
+            handler: Arc::new(self.processor),
+            concurrency: self.workers,
+            shutdown: shutdown.clone(),
+        };
+        let consumed = consumer.run(dispatch).await;
         // A consumer that ends on its own (it cannot start) stops the rest too.
         shutdown.cancel();
         while background.join_next().await.is_some() {}

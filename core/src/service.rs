@@ -196,30 +196,8 @@ impl ImageService {
         {
             return Ok(existing);
         }
-        let record = ImageRecord {
-            id,
-            tenant: tenant.to_string(),
-            format: info.format,
-            width: info.width,
-            height: info.height,
-            bytes: bytes.len() as u64,
-            sha256,
-            filename: upload.filename,
-            created_at: db::now(),
-            source_image_id: upload.source_image_id,
-            job_id: upload.job_id,
-        };
-        self.storage.put(&StorageKey::Original { image_id: id }, bytes).await?;
-        if let Err(error) = self.repository.insert_image(&record).await {
-            // Best effort: the object is unreachable without its row either way.
-            let _ = self.storage.delete(&StorageKey::Original { image_id: id }).await;
-            return Err(error.into());
-        }
-        tracing::info!(
-            image.id = %id, image.format = %record.format, size_bytes = record.bytes,
-            width = record.width, height = record.height, "image stored"
-        );
-        Ok(record)
+        let shape = (info.format, info.width, info.height);
+        self.persist(tenant, id, shape, bytes, sha256, upload).await
     }
 
     /// Stores an output the engine made (a job item's): no second decode, and when an
@@ -234,23 +212,46 @@ impl ImageService {
         if let Some(existing) = self.repository.get_image(tenant, id).await? {
             return Ok(existing);
         }
+        let sha256 = sha256_hex(&encoded.bytes);
+        let shape = (encoded.format, encoded.width, encoded.height);
+        self.persist(tenant, id, shape, Bytes::from(encoded.bytes), sha256, upload).await
+    }
+
+    /// Writes the object, then its row (a row always points at complete bytes); the object
+    /// goes again when the row cannot be written.
+    async fn persist(
+        &self,
+        tenant: &str,
+        id: Uuid,
+        (format, width, height): (ImageFormat, u32, u32),
+        bytes: Bytes,
+        sha256: String,
+        upload: Upload,
+    ) -> Result<ImageRecord, ServiceError> {
         let record = ImageRecord {
             id,
             tenant: tenant.to_string(),
-            format: encoded.format,
-            width: encoded.width,
-            height: encoded.height,
-            bytes: encoded.bytes.len() as u64,
-            sha256: sha256_hex(&encoded.bytes),
+            format,
+            width,
+            height,
+            bytes: bytes.len() as u64,
+            sha256,
             filename: upload.filename,
             created_at: db::now(),
             source_image_id: upload.source_image_id,
             job_id: upload.job_id,
         };
-        self.storage
-            .put(&StorageKey::Original { image_id: id }, Bytes::from(encoded.bytes))
-            .await?;
-        self.repository.insert_image(&record).await?;
+        let key = StorageKey::Original { image_id: id };
+        self.storage.put(&key, bytes).await?;
+        if let Err(error) = self.repository.insert_image(&record).await {
+            // Best effort: the object is unreachable without its row either way.
+            let _ = self.storage.delete(&key).await;
+            return Err(error.into());
+        }
+        tracing::info!(
+            image.id = %id, image.format = %record.format, size_bytes = record.bytes,
+            width = record.width, height = record.height, "image stored"
+        );
         Ok(record)
     }
 

@@ -31,32 +31,21 @@ pub use submission::{
 pub use submit::{SubmitError, Submitted};
 pub use webhooks::{WEBHOOK_ATTEMPTS, WEBHOOK_TIMEOUT};
 
-/// Bulk jobs over the image service.
+/// Bulk jobs over the image service, built by `app` (the wiring).
 #[derive(Clone)]
 pub struct JobService {
-    images: ImageService,
-    http: HttpClient,
-    queue: Arc<dyn Queue>,
-    webhook_master_secret: Arc<str>,
+    pub(crate) images: ImageService,
+    pub(crate) http: HttpClient,
+    /// Where item messages are published.
+    pub(crate) queue: Arc<dyn Queue>,
+    pub(crate) webhook_master_secret: Arc<str>,
     /// Whether each tenant signs with its own derived secret (API keys configured).
-    per_tenant_secrets: bool,
+    pub(crate) per_tenant_secrets: bool,
     /// The queue's retry policy: an item's attempts are counted against it.
-    retry: RetryPolicy,
+    pub(crate) retry: RetryPolicy,
 }
 
 impl JobService {
-    /// A job service publishing to `queue`.
-    pub fn new(
-        images: ImageService,
-        http: HttpClient,
-        queue: Arc<dyn Queue>,
-        webhook_master_secret: Arc<str>,
-        per_tenant_secrets: bool,
-        retry: RetryPolicy,
-    ) -> JobService {
-        JobService { images, http, queue, webhook_master_secret, per_tenant_secrets, retry }
-    }
-
     fn repository(&self) -> &Repository {
         self.images.repository()
     }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::db::{DbError, Repository};
 use crate::queue::{
-    Consumer, HandleError, Message, MessageHandler, Queue, QueueError, RetryPolicy,
+    Consumer, Dispatch, HandleError, Message, MessageHandler, Queue, QueueError, RetryPolicy,
 };
 
 /// The task kind of queue messages in the tasks table.
@@ -81,12 +81,8 @@ pub fn new(repository: Repository, policy: RetryPolicy) -> (EmbeddedQueue, Consu
 impl Consumer for Consumers {
     /// Delivers again what a stopped process left unfinished (task rows, and job items
     /// still queued or running), then consumes until `shutdown`.
-    async fn run(
-        self: Box<Self>,
-        handler: Arc<dyn MessageHandler>,
-        concurrency: usize,
-        shutdown: CancellationToken,
-    ) -> anyhow::Result<()> {
+    async fn run(self: Box<Self>, dispatch: Dispatch) -> anyhow::Result<()> {
+        let Dispatch { handler, concurrency, shutdown } = dispatch;
         let redeliver = self
             .repository
             .unfinished_items()

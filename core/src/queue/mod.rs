@@ -118,15 +118,19 @@ pub trait MessageHandler: Send + Sync + 'static {
     async fn handle(&self, message: &Message, attempt: Attempt) -> Result<(), HandleError>;
 }
 
+/// Where a consumer hands its deliveries, how many at once, and until when.
+#[derive(Clone)]
+pub struct Dispatch {
+    pub handler: Arc<dyn MessageHandler>,
+    /// Handlers running at once (at least one).
+    pub concurrency: usize,
+    pub shutdown: CancellationToken,
+}
+
 /// The consumer side of a queue: delivers its messages to a handler until shutdown.
 #[async_trait::async_trait]
 pub trait Consumer: Send + 'static {
-    /// Runs up to `concurrency` handlers at once until `shutdown` is cancelled, then lets
+    /// Runs up to `dispatch.concurrency` handlers at once until its shutdown, then lets
     /// the in-flight ones finish (unfinished messages are delivered again later).
-    async fn run(
-        self: Box<Self>,
-        handler: Arc<dyn MessageHandler>,
-        concurrency: usize,
-        shutdown: CancellationToken,
-    ) -> anyhow::Result<()>;
+    async fn run(self: Box<Self>, dispatch: Dispatch) -> anyhow::Result<()>;
 }

@@ -41,12 +41,8 @@ pub struct AmqpConsumer {
 
 #[async_trait::async_trait]
 impl queue::Consumer for AmqpConsumer {
-    async fn run(
-        self: Box<Self>,
-        handler: Arc<dyn MessageHandler>,
-        concurrency: usize,
-        shutdown: CancellationToken,
-    ) -> anyhow::Result<()> {
+    async fn run(self: Box<Self>, dispatch: queue::Dispatch) -> anyhow::Result<()> {
+        let queue::Dispatch { handler, concurrency, shutdown } = dispatch;
         consume(&self.config, &self.families, concurrency, handler, shutdown).await
     }
 }

@@ -64,41 +64,16 @@ impl Topology {
     /// Declares every exchange, queue and binding; declaring what exists with the same
     /// arguments is a no-op, so every connection does it.
     pub(super) async fn declare(&self, channel: &Channel) -> lapin::Result<()> {
-        let durable_exchange = ExchangeDeclareOptions { durable: true, ..Default::default() };
-        let durable_queue = QueueDeclareOptions { durable: true, ..Default::default() };
-        let no_arguments = FieldTable::default;
-
-        channel
-            .exchange_declare(
-                self.exchange().into(),
-                ExchangeKind::Direct,
-                durable_exchange,
-                no_arguments(),
-            )
-            .await?;
+        let declare = Declarer { channel };
+        declare.exchange(self.exchange(), ExchangeKind::Direct).await?;
 
         // Fanout, so a dead message keeps its family routing key for inspection yet
         // needs no per-family binding.
         let dlx = self.dead_letter_exchange();
-        channel
-            .exchange_declare(
-                dlx.as_str().into(),
-                ExchangeKind::Fanout,
-                durable_exchange,
-                no_arguments(),
-            )
-            .await?;
+        declare.exchange(&dlx, ExchangeKind::Fanout).await?;
         let dead = self.dead_queue();
-        channel.queue_declare(dead.as_str().into(), durable_queue, no_arguments()).await?;
-        channel
-            .queue_bind(
-                dead.as_str().into(),
-                dlx.as_str().into(),
-                "".into(),
-                QueueBindOptions::default(),
-                no_arguments(),
-            )
-            .await?;
+        declare.queue(&dead, FieldTable::default()).await?;
+        declare.bind(&dead, &dlx, "").await?;
 
         for family in Family::ALL {
             let queue = self.family_queue(family);
@@ -107,16 +82,8 @@ impl Topology {
                 "x-dead-letter-exchange".into(),
                 AMQPValue::LongString(dlx.as_str().into()),
             );
-            channel.queue_declare(queue.as_str().into(), durable_queue, arguments).await?;
-            channel
-                .queue_bind(
-                    queue.as_str().into(),
-                    self.exchange().into(),
-                    family.name().into(),
-                    QueueBindOptions::default(),
-                    no_arguments(),
-                )
-                .await?;
+            declare.queue(&queue, arguments).await?;
+            declare.bind(&queue, self.exchange(), family.name()).await?;
         }
 
         // A retried message sits in a queue nobody consumes until its TTL expires; it is
@@ -124,14 +91,7 @@ impl Topology {
         // unchanged, so it lands back in its family queue.
         for &delay in &self.delays {
             let name = self.retry(delay);
-            channel
-                .exchange_declare(
-                    name.as_str().into(),
-                    ExchangeKind::Fanout,
-                    durable_exchange,
-                    no_arguments(),
-                )
-                .await?;
+            declare.exchange(&name, ExchangeKind::Fanout).await?;
             let ttl_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
             let mut arguments = FieldTable::default();
             arguments.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl_ms));
@@ -139,17 +99,34 @@ impl Topology {
                 "x-dead-letter-exchange".into(),
                 AMQPValue::LongString(self.exchange().into()),
             );
-            channel.queue_declare(name.as_str().into(), durable_queue, arguments).await?;
-            channel
-                .queue_bind(
-                    name.as_str().into(),
-                    name.as_str().into(),
-                    "".into(),
-                    QueueBindOptions::default(),
-                    no_arguments(),
-                )
-                .await?;
+            declare.queue(&name, arguments).await?;
+            declare.bind(&name, &name, "").await?;
         }
         Ok(())
+    }
+}
+
+/// Durable declarations on one channel.
+struct Declarer<'a> {
+    channel: &'a Channel,
+}
+
+impl Declarer<'_> {
+    async fn exchange(&self, name: &str, kind: ExchangeKind) -> lapin::Result<()> {
+        let durable = ExchangeDeclareOptions { durable: true, ..Default::default() };
+        self.channel.exchange_declare(name.into(), kind, durable, FieldTable::default()).await
+    }
+
+    async fn queue(&self, name: &str, arguments: FieldTable) -> lapin::Result<()> {
+        let durable = QueueDeclareOptions { durable: true, ..Default::default() };
+        self.channel.queue_declare(name.into(), durable, arguments).await.map(|_| ())
+    }
+
+    async fn bind(&self, queue: &str, exchange: &str, routing_key: &str) -> lapin::Result<()> {
+        let options = QueueBindOptions::default();
+        let arguments = FieldTable::default();
+        self.channel
+            .queue_bind(queue.into(), exchange.into(), routing_key.into(), options, arguments)
+            .await
     }
 }
