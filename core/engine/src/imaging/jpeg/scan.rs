@@ -82,39 +82,78 @@ pub(super) fn decode_scan(
     let stride = keep.stride();
     let walk = Walk { frame, scan, restart_interval };
     if !frame.progressive {
-        let mut decoder = Sequential { slots, planes, stride, keep, predictors: [0; 4] };
+        let planes = Planes { slots, planes, stride };
+        let mut decoder = Sequential { planes, keep, predictors: [0; 4] };
         walk.run(&mut reader, &mut decoder)?;
     } else if scan.ss == 0 && scan.ah == 0 {
-        let mut decoder = DcFirst { slots, planes, stride, al: scan.al, predictors: [0; 4] };
+        let planes = Planes { slots, planes, stride };
+        let mut decoder = DcFirst { planes, al: scan.al, predictors: [0; 4] };
         walk.run(&mut reader, &mut decoder)?;
     } else if scan.ss == 0 {
-        let mut decoder = DcRefine { slots, planes, stride, bit: 1 << scan.al };
+        let mut decoder = DcRefine { planes: Planes { slots, planes, stride }, bit: 1 << scan.al };
         walk.run(&mut reader, &mut decoder)?;
     } else if keep == Keep::All {
         let slot = slots.swap_remove(0);
         let ac = slot.ac.expect("checked above");
         let plane = &mut planes[slot.component];
+        let band = Band { ac, plane, scan, blocks_w: slot.blocks_w, eob_run: 0 };
         if scan.ah == 0 {
-            let mut decoder = AcFirst { ac, plane, scan, blocks_w: slot.blocks_w, eob_run: 0 };
-            walk.run(&mut reader, &mut decoder)?;
+            walk.run(&mut reader, &mut AcFirst(band))?;
         } else {
-            let mut decoder = AcRefine { ac, plane, scan, blocks_w: slot.blocks_w, eob_run: 0 };
-            walk.run(&mut reader, &mut decoder)?;
+            walk.run(&mut reader, &mut AcRefine(band))?;
         }
     }
     Ok(reader.position())
 }
 
+/// Which block a decoder is handed: the scan component's slot and the block's position
+/// in that component's grid.
+#[derive(Clone, Copy)]
+struct BlockAt {
+    slot: usize,
+    bx: usize,
+    by: usize,
+}
+
 /// Decodes blocks in scan order; `reset` runs at each restart marker.
 trait BlockDecoder {
     fn reset(&mut self);
-    fn block(
-        &mut self,
-        reader: &mut BitReader,
-        slot: usize,
-        bx: usize,
-        by: usize,
-    ) -> Result<(), ImagingError>;
+    fn block(&mut self, reader: &mut BitReader, at: BlockAt) -> Result<(), ImagingError>;
+}
+
+/// The coefficient planes a scan of several components writes, one slot per component.
+struct Planes<'a, 't> {
+    slots: Vec<Slot<'t>>,
+    planes: &'a mut [Vec<i16>],
+    stride: usize,
+}
+
+impl<'t> Planes<'_, 't> {
+    /// The slot's tables, its component's plane and where the block's DC is in it.
+    #[inline(always)]
+    fn block(&mut self, at: BlockAt) -> (&Slot<'t>, &mut [i16], usize) {
+        let s = &self.slots[at.slot];
+        (s, &mut self.planes[s.component], (at.by * s.blocks_w + at.bx) * self.stride)
+    }
+}
+
+/// What both kinds of progressive AC scan read and write: one component's band of
+/// coefficients, with its end-of-band run.
+struct Band<'a> {
+    ac: &'a HuffmanTable,
+    plane: &'a mut [i16],
+    scan: &'a Scan,
+    blocks_w: usize,
+    eob_run: u32,
+}
+
+impl Band<'_> {
+    /// The 64 coefficients of a block.
+    #[inline(always)]
+    fn block(&mut self, at: BlockAt) -> &mut [i16] {
+        let start = (at.by * self.blocks_w + at.bx) * 64;
+        &mut self.plane[start..start + 64]
+    }
 }
 
 /// The block order of one scan (A.2): MCU by MCU when interleaved, else the component's
@@ -150,14 +189,15 @@ impl Walk<'_> {
                     until_restart -= 1;
                 }
                 if !interleaved {
-                    decoder.block(reader, 0, ux, uy)?;
+                    decoder.block(reader, BlockAt { slot: 0, bx: ux, by: uy })?;
                     continue;
                 }
                 for (slot, sc) in self.scan.components.iter().enumerate() {
                     let c = &self.frame.components[sc.index];
                     for v in 0..c.v {
                         for h in 0..c.h {
-                            decoder.block(reader, slot, ux * c.h + h, uy * c.v + v)?;
+                            let at = BlockAt { slot, bx: ux * c.h + h, by: uy * c.v + v };
+                            decoder.block(reader, at)?;
                         }
                     }
                 }
@@ -230,9 +270,7 @@ fn decode_ac_sequential(
 
 /// Baseline/extended sequential scans: DC and AC interleaved in each block.
 struct Sequential<'a, 't> {
-    slots: Vec<Slot<'t>>,
-    planes: &'a mut [Vec<i16>],
-    stride: usize,
+    planes: Planes<'a, 't>,
     keep: Keep,
     predictors: [i32; 4],
 }
@@ -243,33 +281,24 @@ impl BlockDecoder for Sequential<'_, '_> {
     }
 
     #[inline(always)]
-    fn block(
-        &mut self,
-        reader: &mut BitReader,
-        slot: usize,
-        bx: usize,
-        by: usize,
-    ) -> Result<(), ImagingError> {
-        let s = &self.slots[slot];
+    fn block(&mut self, reader: &mut BitReader, at: BlockAt) -> Result<(), ImagingError> {
+        let keep = self.keep;
+        let (s, plane, start) = self.planes.block(at);
         let (dc, ac) = (s.dc.expect("checked"), s.ac.expect("checked"));
-        let predictor = decode_dc(reader, dc, self.predictors[slot])?;
-        self.predictors[slot] = predictor;
-        let at = (by * s.blocks_w + bx) * self.stride;
-        let plane = &mut self.planes[s.component];
-        plane[at] = predictor as i16;
-        match self.keep {
+        let predictor = decode_dc(reader, dc, self.predictors[at.slot])?;
+        self.predictors[at.slot] = predictor;
+        plane[start] = predictor as i16;
+        match keep {
             // At 1/8 scale the AC coefficients are decoded only to find the next block.
             Keep::Dc => decode_ac_sequential(reader, ac, None),
-            Keep::All => decode_ac_sequential(reader, ac, Some(&mut plane[at..at + 64])),
+            Keep::All => decode_ac_sequential(reader, ac, Some(&mut plane[start..start + 64])),
         }
     }
 }
 
 /// Progressive first DC scan (G.1.2.1): differences shifted by the point transform.
 struct DcFirst<'a, 't> {
-    slots: Vec<Slot<'t>>,
-    planes: &'a mut [Vec<i16>],
-    stride: usize,
+    planes: Planes<'a, 't>,
     al: u32,
     predictors: [i32; 4],
 }
@@ -280,27 +309,18 @@ impl BlockDecoder for DcFirst<'_, '_> {
     }
 
     #[inline(always)]
-    fn block(
-        &mut self,
-        reader: &mut BitReader,
-        slot: usize,
-        bx: usize,
-        by: usize,
-    ) -> Result<(), ImagingError> {
-        let s = &self.slots[slot];
-        let predictor = decode_dc(reader, s.dc.expect("checked"), self.predictors[slot])?;
-        self.predictors[slot] = predictor;
-        self.planes[s.component][(by * s.blocks_w + bx) * self.stride] =
-            predictor.wrapping_shl(self.al) as i16;
+    fn block(&mut self, reader: &mut BitReader, at: BlockAt) -> Result<(), ImagingError> {
+        let (s, plane, start) = self.planes.block(at);
+        let predictor = decode_dc(reader, s.dc.expect("checked"), self.predictors[at.slot])?;
+        self.predictors[at.slot] = predictor;
+        plane[start] = predictor.wrapping_shl(self.al) as i16;
         Ok(())
     }
 }
 
 /// Progressive DC refinement scan: one raw bit per block.
 struct DcRefine<'a, 't> {
-    slots: Vec<Slot<'t>>,
-    planes: &'a mut [Vec<i16>],
-    stride: usize,
+    planes: Planes<'a, 't>,
     bit: i16,
 }
 
@@ -308,57 +328,40 @@ impl BlockDecoder for DcRefine<'_, '_> {
     fn reset(&mut self) {}
 
     #[inline(always)]
-    fn block(
-        &mut self,
-        reader: &mut BitReader,
-        slot: usize,
-        bx: usize,
-        by: usize,
-    ) -> Result<(), ImagingError> {
+    fn block(&mut self, reader: &mut BitReader, at: BlockAt) -> Result<(), ImagingError> {
         if reader.bit() {
-            let s = &self.slots[slot];
-            self.planes[s.component][(by * s.blocks_w + bx) * self.stride] |= self.bit;
+            let (_, plane, start) = self.planes.block(at);
+            plane[start] |= self.bit;
         }
         Ok(())
     }
 }
 
 /// Progressive first AC scan (G.1.2.2) of one component, with end-of-band runs.
-struct AcFirst<'a> {
-    ac: &'a HuffmanTable,
-    plane: &'a mut [i16],
-    scan: &'a Scan,
-    blocks_w: usize,
-    eob_run: u32,
-}
+struct AcFirst<'a>(Band<'a>);
 
 impl BlockDecoder for AcFirst<'_> {
     fn reset(&mut self) {
-        self.eob_run = 0;
+        self.0.eob_run = 0;
     }
 
-    fn block(
-        &mut self,
-        reader: &mut BitReader,
-        _slot: usize,
-        bx: usize,
-        by: usize,
-    ) -> Result<(), ImagingError> {
-        if self.eob_run > 0 {
-            self.eob_run -= 1;
+    fn block(&mut self, reader: &mut BitReader, at: BlockAt) -> Result<(), ImagingError> {
+        let band = &mut self.0;
+        if band.eob_run > 0 {
+            band.eob_run -= 1;
             return Ok(());
         }
-        let at = (by * self.blocks_w + bx) * 64;
-        let block = &mut self.plane[at..at + 64];
-        let (se, al) = (self.scan.se, self.scan.al);
-        let mut k = self.scan.ss;
+        let (ac, ss, se, al) = (band.ac, band.scan.ss, band.scan.se, band.scan.al);
+        let mut eob_run = 0;
+        let block = band.block(at);
+        let mut k = ss;
         while k <= se {
             reader.ensure32();
-            let symbol = self.ac.decode(reader)?;
+            let symbol = ac.decode(reader)?;
             let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
             if size == 0 {
                 if run < 15 {
-                    self.eob_run = (1 << run) - 1 + reader.bits(run);
+                    eob_run = (1 << run) - 1 + reader.bits(run);
                     break;
                 }
                 k += 16;
@@ -372,55 +375,43 @@ impl BlockDecoder for AcFirst<'_> {
             block[ZIGZAG_TO_NATURAL[k]] = value.wrapping_shl(al) as i16;
             k += 1;
         }
+        band.eob_run = eob_run;
         Ok(())
     }
 }
 
 /// Progressive AC refinement scan (G.1.2.3) of one component: correction bits for the
 /// coefficients already non-zero, and new coefficients of magnitude 1.
-struct AcRefine<'a> {
-    ac: &'a HuffmanTable,
-    plane: &'a mut [i16],
-    scan: &'a Scan,
-    blocks_w: usize,
-    eob_run: u32,
-}
+struct AcRefine<'a>(Band<'a>);
 
-impl AcRefine<'_> {
-    /// Reads a correction bit for a non-zero coefficient.
-    #[inline(always)]
-    fn refine(reader: &mut BitReader, coefficient: &mut i16, bit: i16) {
-        if reader.bit() && *coefficient & bit == 0 {
-            *coefficient = if *coefficient >= 0 {
-                coefficient.wrapping_add(bit)
-            } else {
-                coefficient.wrapping_sub(bit)
-            };
-        }
+/// Reads a correction bit for a non-zero coefficient.
+#[inline(always)]
+fn refine(reader: &mut BitReader, coefficient: &mut i16, bit: i16) {
+    if reader.bit() && *coefficient & bit == 0 {
+        *coefficient = if *coefficient >= 0 {
+            coefficient.wrapping_add(bit)
+        } else {
+            coefficient.wrapping_sub(bit)
+        };
     }
 }
 
 impl BlockDecoder for AcRefine<'_> {
     fn reset(&mut self) {
-        self.eob_run = 0;
+        self.0.eob_run = 0;
     }
 
-    fn block(
-        &mut self,
-        reader: &mut BitReader,
-        _slot: usize,
-        bx: usize,
-        by: usize,
-    ) -> Result<(), ImagingError> {
-        let at = (by * self.blocks_w + bx) * 64;
-        let block = &mut self.plane[at..at + 64];
-        let se = self.scan.se;
-        let bit: i16 = 1 << self.scan.al;
-        let mut k = self.scan.ss;
-        if self.eob_run == 0 {
+    fn block(&mut self, reader: &mut BitReader, at: BlockAt) -> Result<(), ImagingError> {
+        let band = &mut self.0;
+        let (ac, ss, se) = (band.ac, band.scan.ss, band.scan.se);
+        let bit: i16 = 1 << band.scan.al;
+        let mut eob_run = band.eob_run;
+        let block = band.block(at);
+        let mut k = ss;
+        if eob_run == 0 {
             while k <= se {
                 reader.ensure32();
-                let symbol = self.ac.decode(reader)?;
+                let symbol = ac.decode(reader)?;
                 let (mut run, size) = (i32::from(symbol >> 4), symbol & 15);
                 let mut new_value = 0i16;
                 if size != 0 {
@@ -429,14 +420,14 @@ impl BlockDecoder for AcRefine<'_> {
                     }
                     new_value = if reader.bit() { bit } else { -bit };
                 } else if run != 15 {
-                    self.eob_run = (1 << run) + reader.bits(run as u32);
+                    eob_run = (1 << run) + reader.bits(run as u32);
                     break;
                 }
                 // Skip `run` zero coefficients, refining the non-zero ones passed on the way.
                 while k <= se {
                     let coefficient = &mut block[ZIGZAG_TO_NATURAL[k]];
                     if *coefficient != 0 {
-                        Self::refine(reader, coefficient, bit);
+                        refine(reader, coefficient, bit);
                     } else {
                         if run == 0 {
                             break;
@@ -451,17 +442,18 @@ impl BlockDecoder for AcRefine<'_> {
                 k += 1;
             }
         }
-        if self.eob_run > 0 {
+        if eob_run > 0 {
             // Inside an end-of-band run: only correction bits for the non-zero coefficients.
             while k <= se {
                 let coefficient = &mut block[ZIGZAG_TO_NATURAL[k]];
                 if *coefficient != 0 {
-                    Self::refine(reader, coefficient, bit);
+                    refine(reader, coefficient, bit);
                 }
                 k += 1;
             }
-            self.eob_run -= 1;
+            eob_run -= 1;
         }
+        band.eob_run = eob_run;
         Ok(())
     }
 }
