@@ -32,61 +32,30 @@ impl ImageFormat {
     /// Parses a `format` value or a path extension (case-insensitive, with aliases).
     pub fn from_name(name: &str) -> Option<ImageFormat> {
         let lower = name.to_ascii_lowercase();
-        Some(match lower.as_str() {
-            "jpeg" | "jpg" => ImageFormat::Jpeg,
-            "png" => ImageFormat::Png,
-            "webp" => ImageFormat::Webp,
-            "gif" => ImageFormat::Gif,
-            "avif" => ImageFormat::Avif,
-            "tiff" | "tif" => ImageFormat::Tiff,
-            "bmp" => ImageFormat::Bmp,
-            "svg" => ImageFormat::Svg,
-            _ => return None,
-        })
+        FORMATS.iter().find(|row| row.names.contains(&lower.as_str())).map(|row| row.format)
     }
 
     /// Parses a `Content-Type` value (parameters such as `; charset=` are ignored).
     pub fn from_content_type(content_type: &str) -> Option<ImageFormat> {
         let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        Some(match essence.as_str() {
-            "image/jpeg" | "image/jpg" => ImageFormat::Jpeg,
-            "image/png" => ImageFormat::Png,
-            "image/webp" => ImageFormat::Webp,
-            "image/gif" => ImageFormat::Gif,
-            "image/avif" => ImageFormat::Avif,
-            "image/tiff" => ImageFormat::Tiff,
-            "image/bmp" | "image/x-ms-bmp" => ImageFormat::Bmp,
-            "image/svg+xml" => ImageFormat::Svg,
-            _ => return None,
-        })
+        let essence = essence.as_str();
+        FORMATS.iter().find(|row| row.content_types.contains(&essence)).map(|row| row.format)
+    }
+
+    /// The format's row of [`FORMATS`].
+    fn row(self) -> &'static FormatRow {
+        // Rows are in the enum's order (a test checks it).
+        &FORMATS[self as usize]
     }
 
     /// The canonical name, also the canonical extension (`jpeg`, `png`, ...).
     pub fn name(self) -> &'static str {
-        match self {
-            ImageFormat::Jpeg => "jpeg",
-            ImageFormat::Png => "png",
-            ImageFormat::Webp => "webp",
-            ImageFormat::Gif => "gif",
-            ImageFormat::Avif => "avif",
-            ImageFormat::Tiff => "tiff",
-            ImageFormat::Bmp => "bmp",
-            ImageFormat::Svg => "svg",
-        }
+        self.row().names[0]
     }
 
     /// The content type served for this format.
     pub fn content_type(self) -> &'static str {
-        match self {
-            ImageFormat::Jpeg => "image/jpeg",
-            ImageFormat::Png => "image/png",
-            ImageFormat::Webp => "image/webp",
-            ImageFormat::Gif => "image/gif",
-            ImageFormat::Avif => "image/avif",
-            ImageFormat::Tiff => "image/tiff",
-            ImageFormat::Bmp => "image/bmp",
-            ImageFormat::Svg => "image/svg+xml",
-        }
+        self.row().content_types[0]
     }
 
     /// Whether an encoded output of this format can carry transparency.
@@ -99,6 +68,38 @@ impl ImageFormat {
         matches!(self, ImageFormat::Jpeg | ImageFormat::Webp | ImageFormat::Avif)
     }
 }
+
+/// How a format is named: the canonical name first, then the aliases a `format` value or
+/// an extension may use; the served content type first, then the others accepted.
+struct FormatRow {
+    format: ImageFormat,
+    names: &'static [&'static str],
+    content_types: &'static [&'static str],
+}
+
+/// Every format's names and content types, in the enum's order.
+const FORMATS: [FormatRow; 8] = [
+    FormatRow {
+        format: ImageFormat::Jpeg,
+        names: &["jpeg", "jpg"],
+        content_types: &["image/jpeg", "image/jpg"],
+    },
+    FormatRow { format: ImageFormat::Png, names: &["png"], content_types: &["image/png"] },
+    FormatRow { format: ImageFormat::Webp, names: &["webp"], content_types: &["image/webp"] },
+    FormatRow { format: ImageFormat::Gif, names: &["gif"], content_types: &["image/gif"] },
+    FormatRow { format: ImageFormat::Avif, names: &["avif"], content_types: &["image/avif"] },
+    FormatRow {
+        format: ImageFormat::Tiff,
+        names: &["tiff", "tif"],
+        content_types: &["image/tiff"],
+    },
+    FormatRow {
+        format: ImageFormat::Bmp,
+        names: &["bmp"],
+        content_types: &["image/bmp", "image/x-ms-bmp"],
+    },
+    FormatRow { format: ImageFormat::Svg, names: &["svg"], content_types: &["image/svg+xml"] },
+];
 
 impl std::fmt::Display for ImageFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -227,6 +228,18 @@ fn looks_like_svg(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_is_in_the_enum_order() {
+        for (index, format) in ImageFormat::ALL.into_iter().enumerate() {
+            assert_eq!(FORMATS[index].format, format);
+            assert_eq!(format as usize, index);
+            assert_eq!(ImageFormat::from_name(format.name()), Some(format));
+            assert_eq!(ImageFormat::from_content_type(format.content_type()), Some(format));
+        }
+        assert_eq!(ImageFormat::Svg.content_type(), "image/svg+xml");
+        assert_eq!(ImageFormat::Jpeg.name(), "jpeg");
+    }
 
     #[test]
     fn names_and_aliases() {

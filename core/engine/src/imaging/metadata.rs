@@ -210,36 +210,42 @@ pub(crate) fn jpeg_complete(bytes: &[u8]) -> bool {
     }
 }
 
-/// One PNG chunk.
+/// One PNG or RIFF chunk.
 struct Chunk<'a> {
     kind: [u8; 4],
     data: &'a [u8],
 }
 
-/// PNG chunks after the signature; an error for a chunk running past the end.
-fn png_chunks(bytes: &[u8]) -> impl Iterator<Item = Result<Chunk<'_>>> {
-    let mut at = 8;
+/// Chunks from `start` to `end`, each read by `read` (which moves `at` past it); an error,
+/// and the end, at the first chunk that runs past the end.
+fn chunks<'a>(
+    bytes: &'a [u8],
+    (start, end): (usize, usize),
+    truncated: &'static str,
+    read: impl Fn(&'a [u8], &mut usize) -> Option<Chunk<'a>>,
+) -> impl Iterator<Item = Result<Chunk<'a>>> {
+    let mut at = start;
     let mut done = false;
     std::iter::from_fn(move || {
-        if done || at == bytes.len() {
+        if done || at >= end {
             return None;
         }
-        let parsed = (|| {
-            let length = usize::try_from(be32(bytes, at)?).ok()?;
-            let kind: [u8; 4] = bytes.get(at + 4..at + 8)?.try_into().ok()?;
-            let data = bytes.get(at + 8..at.checked_add(8)?.checked_add(length)?)?;
-            // The CRC must be there too.
-            bytes.get(at + 8 + length..at + 12 + length)?;
-            at += 12 + length;
-            Some(Chunk { kind, data })
-        })();
-        match parsed {
-            Some(chunk) => Some(Ok(chunk)),
-            None => {
-                done = true;
-                Some(Err(Malformed("truncated PNG chunk")))
-            }
-        }
+        let chunk = read(bytes, &mut at);
+        done = chunk.is_none();
+        Some(chunk.ok_or(Malformed(truncated)))
+    })
+}
+
+/// PNG chunks after the signature; an error for a chunk running past the end.
+fn png_chunks(bytes: &[u8]) -> impl Iterator<Item = Result<Chunk<'_>>> {
+    chunks(bytes, (8, bytes.len()), "truncated PNG chunk", |bytes, at| {
+        let length = usize::try_from(be32(bytes, *at)?).ok()?;
+        let kind: [u8; 4] = bytes.get(*at + 4..*at + 8)?.try_into().ok()?;
+        let data = bytes.get(*at + 8..at.checked_add(8)?.checked_add(length)?)?;
+        // The CRC must be there too.
+        bytes.get(*at + 8 + length..*at + 12 + length)?;
+        *at += 12 + length;
+        Some(Chunk { kind, data })
     })
 }
 
@@ -344,30 +350,16 @@ pub(crate) fn png_complete(bytes: &[u8]) -> bool {
 }
 
 /// RIFF chunks of a WebP file; an error for a chunk running past the end.
-fn webp_chunks(bytes: &[u8]) -> impl Iterator<Item = Result<([u8; 4], &[u8])>> {
+fn webp_chunks(bytes: &[u8]) -> impl Iterator<Item = Result<Chunk<'_>>> {
     let riff_end = le32(bytes, 4).map_or(0, |size| (size as usize).saturating_add(8));
     let end = riff_end.min(bytes.len());
-    let mut at = 12;
-    let mut done = false;
-    std::iter::from_fn(move || {
-        if done || at >= end {
-            return None;
-        }
-        let parsed = (|| {
-            let kind: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
-            let size = le32(bytes, at + 4)? as usize;
-            let data = bytes.get(at + 8..(at + 8).checked_add(size)?)?;
-            // Chunks are padded to an even size.
-            at += 8 + size + (size & 1);
-            Some((kind, data))
-        })();
-        match parsed {
-            Some(chunk) => Some(Ok(chunk)),
-            None => {
-                done = true;
-                Some(Err(Malformed("truncated WebP chunk")))
-            }
-        }
+    chunks(bytes, (12, end), "truncated WebP chunk", |bytes, at| {
+        let kind: [u8; 4] = bytes.get(*at..*at + 4)?.try_into().ok()?;
+        let size = le32(bytes, *at + 4)? as usize;
+        let data = bytes.get(*at + 8..(*at + 8).checked_add(size)?)?;
+        // Chunks are padded to an even size.
+        *at += 8 + size + (size & 1);
+        Some(Chunk { kind, data })
     })
 }
 
@@ -377,7 +369,7 @@ pub(crate) fn webp_header(bytes: &[u8]) -> Result<Header> {
     let mut frames = 0;
     let mut orientation = 1;
     for chunk in webp_chunks(bytes) {
-        let (kind, data) = chunk?;
+        let Chunk { kind, data } = chunk?;
         match &kind {
             b"VP8X" => {
                 let width = le24(data, 4).ok_or(Malformed("truncated VP8X"))? + 1;
@@ -412,7 +404,7 @@ pub(crate) fn webp_header(bytes: &[u8]) -> Result<Header> {
 /// WebP: EXIF and XMP chunks.
 pub(crate) fn webp_metadata(bytes: &[u8]) -> Embedded {
     let mut embedded = Embedded::default();
-    for (kind, data) in webp_chunks(bytes).map_while(|c| c.ok()) {
+    for Chunk { kind, data } in webp_chunks(bytes).map_while(|c| c.ok()) {
         match &kind {
             b"EXIF" => embedded.exif = Some(exif_upright(data)),
             b"XMP " => embedded.xmp = Some(data.to_vec()),
