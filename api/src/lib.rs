@@ -55,6 +55,7 @@ pub fn build_router(context: AppContext) -> Router {
         .with_state(context.clone())
         .layer(middleware::from_fn_with_state(context, v1_auth_for_unknown_routes))
         .layer(middleware::from_fn(problem_for_timeouts))
+        .layer(middleware::from_fn(close_after_refused_body))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal(&"a handler panicked").into_response()
@@ -78,6 +79,28 @@ async fn v1_auth_for_unknown_routes(
         return auth::require_tenant(axum::extract::State(context), request, next).await;
     }
     next.run(request).await
+}
+
+/// A refusal may come before the request body was read (a bad type, key or parameter is
+/// known from the headers); the server then cannot reuse the connection, so it says so
+/// with `Connection: close` rather than leave a client to find a dead socket on its next
+/// request. HTTP/1 only: HTTP/2 streams end on their own.
+async fn close_after_refused_body(request: Request, next: Next) -> Response {
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|length| length.trim() != "0");
+    let http1 = request.version() < axum::http::Version::HTTP_2;
+    let mut response = next.run(request).await;
+    let refused = response.status().is_client_error() || response.status().is_server_error();
+    if has_body && http1 && refused {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// The timeout layer answers a bare 503; give it a problem document and `Retry-After`.

@@ -290,3 +290,39 @@ async fn eager_variants_are_made_in_the_background() {
         "nothing stored for the refused upload"
     );
 }
+
+/// Sends one raw HTTP/1.1 request and returns the response head, lowercased.
+async fn raw_head(app: &TestApp, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut response = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !response.windows(4).any(|window| window == b"\r\n\r\n") {
+        let read = stream.read(&mut buffer).await.unwrap();
+        assert!(read > 0, "the server closed before answering");
+        response.extend_from_slice(&buffer[..read]);
+    }
+    String::from_utf8_lossy(&response).to_ascii_lowercase()
+}
+
+#[tokio::test]
+async fn a_refusal_before_the_body_is_read_closes_the_connection_and_says_so() {
+    let app = TestApp::spawn().await;
+    // Refused from its headers (a type that is no image): the body stays unread.
+    let body = vec![b'x'; 64 * 1024];
+    let mut request = format!(
+        "POST /v1/images HTTP/1.1\r\nhost: test\r\ncontent-type: text/plain\r\n\
+         content-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let head = raw_head(&app, &request).await;
+    assert!(head.starts_with("http/1.1 415"), "{head}");
+    assert!(head.contains("\r\nconnection: close\r\n"), "{head}");
+    // A request without a body keeps its connection.
+    let head = raw_head(&app, b"GET /healthz HTTP/1.1\r\nhost: test\r\n\r\n").await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(!head.contains("connection: close"), "{head}");
+}
