@@ -167,6 +167,13 @@ type request struct {
 	// idempotent marks calls whose repetition has the effect of one: they are retried on
 	// 503 and on failures with no answer too.
 	idempotent bool
+	// expectContinue sends "Expect: 100-continue" with a non-empty body: the service then
+	// answers a refusal it can make from the headers alone (401, 415, a bad query, 413 from
+	// Content-Length) before any of the body is sent. Without it the body of a refused upload
+	// would be streamed for nothing, and the service, which does not read it, closes the
+	// connection while it arrives, which can reset the connection before the client has
+	// read the refusal.
+	expectContinue bool
 }
 
 // jsonBody makes a request body of a JSON value.
@@ -215,6 +222,14 @@ func (c *Client) do(ctx context.Context, req *request) (*response, error) {
 		}
 		body, _ := io.ReadAll(io.LimitReader(answer.body, maxProblemBytes))
 		answer.body.Close()
+		if req.expectContinue {
+			// The service refuses some uploads from their headers and then closes the
+			// connection without saying so (no "Connection: close"): the body it did not read
+			// would otherwise follow. net/http has by now put that connection back in its idle
+			// pool, where the next call would find it dead, so the idle connections are
+			// dropped (the only way net/http offers; ones in use are not touched).
+			c.httpClient.CloseIdleConnections()
+		}
 		apiErr := newAPIError(answer.status, answer.header, body, time.Now())
 		// A 429 is a refusal before any work, so any call may be sent again; a 503 may come
 		// after work was done (a timeout), so only calls safe to repeat are.
@@ -264,6 +279,20 @@ func (c *Client) send(ctx context.Context, req *request, requestID string) (*res
 	}
 	for name, values := range req.header {
 		httpReq.Header[name] = values
+	}
+	if body != nil && req.replayable {
+		// Lets net/http send the request again on a fresh connection when a reused one was
+		// found closed before anything was written, as it does for in-memory bodies.
+		httpReq.GetBody = func() (io.ReadCloser, error) {
+			again, err := req.body()
+			if err != nil {
+				return nil, err
+			}
+			return io.NopCloser(again), nil
+		}
+	}
+	if req.expectContinue && body != nil && req.contentLength != 0 {
+		httpReq.Header.Set("Expect", "100-continue")
 	}
 	httpReq.Header.Set("User-Agent", c.userAgent)
 	httpReq.Header.Set("X-Request-Id", requestID)
@@ -323,6 +352,7 @@ type cancelOnClose struct {
 	cancel context.CancelFunc
 }
 
+// Close closes the response body and ends the attempt's timeout.
 func (b *cancelOnClose) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()

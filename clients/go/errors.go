@@ -170,6 +170,8 @@ func (p *Problem) Is(target error) bool {
 //		log.Printf("bad %s: %s", apiErr.Param, apiErr.Detail)
 //	}
 type APIError struct {
+	// Problem is the problem document; a body that was not one (a proxy's error page)
+	// leaves Code empty, with an excerpt of the text as Detail.
 	Problem
 	// Header is the response's headers (Retry-After, Allow, WWW-Authenticate...).
 	Header http.Header

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"strings"
 )
@@ -33,6 +31,9 @@ type UploadOptions struct {
 // it is not held in memory. The body's length is sent when r tells it (a *bytes.Reader,
 // *strings.Reader, regular *os.File or any io.Seeker), else it goes chunked.
 //
+// The request carries "Expect: 100-continue", so a refusal the service makes from the
+// headers alone (415, a bad eager, 401, 413 from the length) arrives before the body is
+// sent (with an http.Transport whose ExpectContinueTimeout is set, as the default's is).
 // An upload is never retried after a 503 or a failure with no answer (the image may have
 // been stored); after a 429 it is, when r is an io.Seeker to rewind. Upload never closes r.
 func (s *ImagesService) Upload(ctx context.Context, r io.Reader, opts *UploadOptions) (*Image, error) {
@@ -50,15 +51,17 @@ func (s *ImagesService) Upload(ctx context.Context, r io.Reader, opts *UploadOpt
 	if contentType == "" {
 		contentType = "application/octet-stream"
 	}
-	body, length, replayable := readerBody(r)
+	body := readerBody(r)
+	defer body.release()
 	req := &request{
-		method:        http.MethodPost,
-		path:          "/v1/images",
-		query:         query,
-		header:        http.Header{"Content-Type": {contentType}},
-		body:          body,
-		replayable:    replayable,
-		contentLength: length,
+		method:         http.MethodPost,
+		path:           "/v1/images",
+		query:          query,
+		header:         http.Header{"Content-Type": {contentType}},
+		body:           body.open,
+		replayable:     body.replayable,
+		expectContinue: true,
+		contentLength:  body.length,
 	}
 	var image Image
 	if err := s.client.doJSON(ctx, req, &image); err != nil {
@@ -102,35 +105,17 @@ func (s *ImagesService) UploadMany(ctx context.Context, files []UploadFile, opts
 	if len(opts.Eager) > 0 {
 		query = append(query, str("eager", joinFormats(opts.Eager)))
 	}
-	boundary := multipart.NewWriter(nil).Boundary()
-	rewinds, replayable := make([]func() error, len(files)), true
-	for i, file := range files {
-		rewind, ok := rewinder(file.Reader)
-		rewinds[i] = rewind
-		replayable = replayable && ok
-	}
-	attempts := 0
-	body := func() (io.Reader, error) {
-		if attempts > 0 {
-			for _, rewind := range rewinds {
-				if err := rewind(); err != nil {
-					return nil, fmt.Errorf("progimage: rewinding an upload: %w", err)
-				}
-			}
-		}
-		attempts++
-		reader, writer := io.Pipe()
-		go writeMultipart(writer, boundary, files)
-		return reader, nil
-	}
+	body := multipartBody(files)
+	defer body.release()
 	req := &request{
-		method:        http.MethodPost,
-		path:          "/v1/images",
-		query:         query,
-		header:        http.Header{"Content-Type": {"multipart/form-data; boundary=" + boundary}},
-		body:          body,
-		replayable:    replayable,
-		contentLength: -1,
+		method:         http.MethodPost,
+		path:           "/v1/images",
+		query:          query,
+		header:         http.Header{"Content-Type": {"multipart/form-data; boundary=" + body.boundary}},
+		body:           body.open,
+		replayable:     body.replayable,
+		expectContinue: true,
+		contentLength:  -1,
 	}
 	var answer struct {
 		Items []UploadResult `json:"items"`
@@ -139,43 +124,6 @@ func (s *ImagesService) UploadMany(ctx context.Context, files []UploadFile, opts
 		return nil, err
 	}
 	return answer.Items, nil
-}
-
-// writeMultipart writes the form into the pipe; an error (a failed read, or the request
-// given up, which closes the pipe's reader) ends it.
-func writeMultipart(pipe *io.PipeWriter, boundary string, files []UploadFile) {
-	form := multipart.NewWriter(pipe)
-	if err := form.SetBoundary(boundary); err != nil {
-		pipe.CloseWithError(err)
-		return
-	}
-	for _, file := range files {
-		header := textproto.MIMEHeader{}
-		disposition := `form-data; name="file"`
-		if file.Filename != "" {
-			disposition += `; filename="` + escapeQuoted(file.Filename) + `"`
-		}
-		header.Set("Content-Disposition", disposition)
-		if file.ContentType != "" {
-			header.Set("Content-Type", file.ContentType)
-		}
-		part, err := form.CreatePart(header)
-		if err != nil {
-			pipe.CloseWithError(err)
-			return
-		}
-		if _, err := io.Copy(part, file.Reader); err != nil {
-			pipe.CloseWithError(err)
-			return
-		}
-	}
-	pipe.CloseWithError(form.Close())
-}
-
-// escapeQuoted escapes a filename for a quoted-string of a multipart header as browsers'
-// forms do (WHATWG): '"' becomes %22, CR %0D and LF %0A.
-func escapeQuoted(name string) string {
-	return strings.NewReplacer(`"`, "%22", "\r", "%0D", "\n", "%0A").Replace(name)
 }
 
 // UploadFromURLOptions are the options of ImagesService.UploadFromURL.
@@ -363,50 +311,4 @@ func joinFormats(formats []Format) string {
 		names[i] = string(format)
 	}
 	return strings.Join(names, ",")
-}
-
-// readerBody makes a request body of r: its length when r can tell it, and whether it can
-// be sent again (r is an io.Seeker, rewound to where it started). r is hidden behind a
-// plain io.Reader so that net/http never closes the caller's file.
-func readerBody(r io.Reader) (func() (io.Reader, error), int64, bool) {
-	length := int64(-1)
-	if sized, ok := r.(interface{ Len() int }); ok {
-		length = int64(sized.Len())
-	} else if seeker, ok := r.(io.Seeker); ok {
-		if start, err := seeker.Seek(0, io.SeekCurrent); err == nil {
-			if end, err := seeker.Seek(0, io.SeekEnd); err == nil {
-				if _, err := seeker.Seek(start, io.SeekStart); err == nil {
-					length = end - start
-				}
-			}
-		}
-	}
-	rewind, replayable := rewinder(r)
-	attempts := 0
-	return func() (io.Reader, error) {
-		if attempts > 0 {
-			if err := rewind(); err != nil {
-				return nil, fmt.Errorf("progimage: rewinding an upload: %w", err)
-			}
-		}
-		attempts++
-		return struct{ io.Reader }{r}, nil
-	}, length, replayable
-}
-
-// rewinder returns a function that puts r back where it is now, when r is an io.Seeker
-// that can tell its position.
-func rewinder(r io.Reader) (func() error, bool) {
-	seeker, ok := r.(io.Seeker)
-	if !ok {
-		return func() error { return nil }, false
-	}
-	start, err := seeker.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return func() error { return nil }, false
-	}
-	return func() error {
-		_, err := seeker.Seek(start, io.SeekStart)
-		return err
-	}, true
 }

@@ -44,15 +44,17 @@ func (c *Client) Transform(ctx context.Context, source Source, t *Transform) (*D
 		if contentType == "" {
 			contentType = "application/octet-stream"
 		}
-		body, length, replayable := readerBody(source.reader)
+		body := readerBody(source.reader)
+		defer body.release()
 		req = &request{
-			method:        http.MethodPost,
-			path:          "/v1/transform",
-			query:         query,
-			header:        http.Header{"Content-Type": {contentType}},
-			body:          body,
-			replayable:    replayable,
-			contentLength: length,
+			method:         http.MethodPost,
+			path:           "/v1/transform",
+			query:          query,
+			header:         http.Header{"Content-Type": {contentType}},
+			body:           body.open,
+			replayable:     body.replayable,
+			expectContinue: true,
+			contentLength:  body.length,
 			// Nothing is stored, so sending it twice does no harm.
 			idempotent: true,
 		}
