@@ -185,8 +185,8 @@ func (e *APIError) Error() string { return e.Problem.Error() }
 // Is reports whether target is the sentinel of the error's code.
 func (e *APIError) Is(target error) bool { return e.Problem.Is(target) }
 
-// Temporary reports whether the same request may succeed later: a 429 or any 5xx.
-func (e *APIError) Temporary() bool {
+// Retryable reports whether the same request may succeed later: a 429 or any 5xx.
+func (e *APIError) Retryable() bool {
 	return e.Status == http.StatusTooManyRequests || e.Status >= 500
 }
 

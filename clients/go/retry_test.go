@@ -131,7 +131,7 @@ func TestAfterTheLastRetryTheErrorIsReturnedWithItsRetryAfter(t *testing.T) {
 	s := newScripted(t, problem(503, "unavailable", "Retry-After", "0"))
 	_, err := s.client(t, progimage.WithMaxRetries(3)).Images.ListPage(context.Background(), nil)
 	var apiErr *progimage.APIError
-	if !errors.As(err, &apiErr) || apiErr.Code != progimage.CodeUnavailable || !errors.Is(err, progimage.ErrUnavailable) || !apiErr.Temporary() {
+	if !errors.As(err, &apiErr) || apiErr.Code != progimage.CodeUnavailable || !errors.Is(err, progimage.ErrUnavailable) || !apiErr.Retryable() {
 		t.Fatalf("error %v", err)
 	}
 	if got := len(s.recorded()); got != 4 {
@@ -280,7 +280,7 @@ func TestAnErrorThatIsNotAProblemDocumentKeepsItsStatus(t *testing.T) {
 	})
 	_, err := s.client(t, progimage.WithMaxRetries(0)).Images.Get(context.Background(), "x")
 	var apiErr *progimage.APIError
-	if !errors.As(err, &apiErr) || apiErr.Status != 502 || apiErr.Code != "" || apiErr.Detail != "<html>Bad gateway</html>" || !apiErr.Temporary() {
+	if !errors.As(err, &apiErr) || apiErr.Status != 502 || apiErr.Code != "" || apiErr.Detail != "<html>Bad gateway</html>" || !apiErr.Retryable() {
 		t.Errorf("error %#v", err)
 	}
 }
