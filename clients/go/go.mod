@@ -1,0 +1,3 @@
+module github.com/progimage/progimage/clients/go
+
+go 1.19
