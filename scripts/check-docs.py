@@ -142,8 +142,6 @@ PLANNED: set[tuple[str, str]] = {
     # Observability
     ("env", "PROGIMAGE_METRICS_LISTEN"),
     ("env", "OTEL_EXPORTER_OTLP_ENDPOINT"),
-    # Conventions: storage that has no room
-    ("code", "insufficient_storage"),
 }
 
 KINDS = ("endpoint", "code", "param", "env")

@@ -84,7 +84,7 @@ pub const BEARER_AUTH: &str = "bearerAuth";
         responses(
             ImageBody, VariantBody, PartialBody, NotModified, TransformBody, BadRequest,
             Unauthorized, NotFound, Conflict, PayloadTooLarge, UnsupportedMediaType,
-            RangeNotSatisfiable, Unprocessable, Internal, Unavailable,
+            RangeNotSatisfiable, Unprocessable, Internal, Unavailable, InsufficientStorage,
         )
     ),
     modifiers(&V1Conventions),
@@ -195,7 +195,13 @@ fn head_operation(head: &mut PathOperation, shared: &BTreeMap<String, RefOr<Resp
 fn v1_operation(operation: &mut PathOperation) {
     operation.security = Some(vec![SecurityRequirement::new(BEARER_AUTH, Vec::<String>::new())]);
     let responses = &mut operation.responses.responses;
-    for (status, name) in [("401", "Unauthorized"), ("500", "Internal"), ("503", "Unavailable")] {
+    let common = [
+        ("401", "Unauthorized"),
+        ("500", "Internal"),
+        ("503", "Unavailable"),
+        ("507", "InsufficientStorage"),
+    ];
+    for (status, name) in common {
         responses.entry(status.to_string()).or_insert_with(|| response_ref(name));
     }
 }
@@ -909,6 +915,14 @@ reusable_response! {
          is down.",
     )
     .header("Retry-After", retry_after())
+}
+
+reusable_response! {
+    /// 507.
+    InsufficientStorage => problem(
+        "`insufficient_storage`: the storage (or the database) has no room; nothing \
+         half-written is kept. Variants are still served while it is full, not stored.",
+    )
 }
 
 /// The `$ref` of a schema by its component name, for the response builders.

@@ -78,6 +78,7 @@ error_codes! {
     HeadersTooLarge => ("headers_too_large", 431, "Request header fields too large"),
     Internal => ("internal", 500, "Internal error"),
     Unavailable => ("unavailable", 503, "Service unavailable"),
+    InsufficientStorage => ("insufficient_storage", 507, "Insufficient storage"),
 }
 
 impl ErrorCode {
@@ -264,8 +265,18 @@ impl From<&ServiceError> for Problem {
     }
 }
 
+/// A full store or database: nothing half-written is kept, and space must be freed.
+fn insufficient_storage(cause: &dyn std::fmt::Display) -> Problem {
+    Problem::new(ErrorCode::InsufficientStorage, "the storage has no room; nothing was kept")
+        .with_cause(cause)
+        .with_recovery(Recovery::Transient)
+}
+
 impl From<&StorageError> for Problem {
     fn from(error: &StorageError) -> Problem {
+        if error.is_full() {
+            return insufficient_storage(error);
+        }
         Problem::new(ErrorCode::Unavailable, "storage is unavailable")
             .with_cause(error)
             .with_recovery(Recovery::Transient)
@@ -274,7 +285,9 @@ impl From<&StorageError> for Problem {
 
 impl From<&DbError> for Problem {
     fn from(error: &DbError) -> Problem {
-        if error.is_transient() {
+        if error.is_full() {
+            insufficient_storage(error)
+        } else if error.is_transient() {
             Problem::new(ErrorCode::Unavailable, "the database is unavailable")
                 .with_cause(error)
                 .with_recovery(Recovery::Transient)

@@ -307,20 +307,28 @@ impl ImageService {
         } else {
             let key =
                 StorageKey::Variant { image_id: image.id, variant_hash: variant_hash.clone() };
-            self.storage.put(&key, bytes.clone()).await?;
-            self.repository
-                .insert_variant(&VariantRecord {
-                    image_id: image.id,
-                    variant_hash,
-                    format,
-                    bytes: bytes.len() as u64,
-                    sha256: sha256.clone(),
-                    width: encoded.width,
-                    height: encoded.height,
-                    created_at: db::now(),
-                })
-                .await?;
-            CacheStatus::Miss
+            let record = VariantRecord {
+                image_id: image.id,
+                variant_hash,
+                format,
+                bytes: bytes.len() as u64,
+                sha256: sha256.clone(),
+                width: encoded.width,
+                height: encoded.height,
+                created_at: db::now(),
+            };
+            match self.storage.put(&key, bytes.clone()).await {
+                Ok(()) => {
+                    self.repository.insert_variant(&record).await?;
+                    CacheStatus::Miss
+                }
+                // A cache that cannot grow: the variant is still served, just not kept.
+                Err(error) if error.is_full() => {
+                    tracing::warn!(image.id = %image.id, %error, "storage full; variant not stored");
+                    CacheStatus::Bypass
+                }
+                Err(error) => return Err(error.into()),
+            }
         };
         Ok(Variant { bytes, format, sha256, cache })
     }

@@ -55,6 +55,25 @@ pub enum StorageError {
     Config(String),
 }
 
+impl StorageError {
+    /// Whether the store has no room (a full disk under the local store): retrying soon
+    /// will not help until space is freed.
+    pub fn is_full(&self) -> bool {
+        let StorageError::Backend(error) = self else { return false };
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(error) = source {
+            if let Some(io) = error.downcast_ref::<std::io::Error>()
+                && (io.kind() == std::io::ErrorKind::StorageFull
+                    || io.kind() == std::io::ErrorKind::QuotaExceeded)
+            {
+                return true;
+            }
+            source = error.source();
+        }
+        false
+    }
+}
+
 /// A small facade over an `ObjectStore` and a key prefix.
 #[derive(Clone)]
 pub struct Storage {

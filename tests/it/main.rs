@@ -1,6 +1,7 @@
 //! ProgImage's integration tests: a real server on a random port, spoken to over HTTP.
 
 mod auth;
+mod capacity;
 mod errors;
 mod fetch;
 mod formats;

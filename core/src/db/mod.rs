@@ -46,6 +46,17 @@ impl DbError {
     }
 }
 
+impl DbError {
+    /// Whether the database has no room left: Postgres `disk_full` (53100), SQLite
+    /// `SQLITE_FULL` (13).
+    pub fn is_full(&self) -> bool {
+        let DbError::Sqlx(sqlx::Error::Database(error)) = self else { return false };
+        error.code().is_some_and(|code| {
+            code == "53100" || (code.len() < 5 && code.parse::<u32>().is_ok_and(|c| c & 0xff == 13))
+        })
+    }
+}
+
 /// Whether a database error code names a passing condition: a Postgres SQLSTATE of class
 /// 08 (connection), 40 (transaction rollback), 53 (insufficient resources), 57 (operator
 /// intervention) or 58 (system), or SQLite's BUSY and LOCKED (numeric codes of at most
