@@ -4,7 +4,10 @@
 //! nothing, and no item is done twice; `/readyz` reports the broker's outage. A database
 //! failing for more deliveries than the retry policy allows strands no item: the item
 //! succeeds once the database is back, or is recorded `failed` on its last attempt, and
-//! the job ends with its webhook.
+//! the job ends with its webhook. Postgres and the S3 server going away mid-job (every
+//! connection dropped and new ones refused, through a relay the test cuts) lose nothing:
+//! uploads meanwhile answer 503, readiness says which dependency is down, every item ends
+//! exactly once and every upload acknowledged before is still served.
 //!
 //! The services come from `progimage_tests::services`, as for the distributed suite: the
 //! given ones (`scripts/services` prints them), else containers when Docker answers, else
@@ -23,6 +26,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use progimage_tests::relay::Relay;
+use progimage_tests::services::host_port;
 use progimage_tests::{Services, TestState, services, skip};
 use serde_json::{Value, json};
 
@@ -80,7 +85,13 @@ type TestFn = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 /// A small runner in place of libtest's (this binary also serves as the processes): runs
 /// the tests named on the command line (all without), one at a time, and fails if any did.
 fn run_tests() -> std::process::ExitCode {
-    let tests: [(&str, TestFn); 3] = [
+    let tests: [(&str, TestFn); 5] = [
+        ("a_database_outage_mid_job_loses_nothing", || {
+            Box::pin(outage_mid_job_loses_nothing(Dependency::Database))
+        }),
+        ("a_storage_outage_mid_job_loses_nothing", || {
+            Box::pin(outage_mid_job_loses_nothing(Dependency::Storage))
+        }),
         ("a_failing_database_never_strands_an_item", || {
             Box::pin(a_failing_database_never_strands_an_item())
         }),
@@ -167,6 +178,16 @@ impl Cluster {
         workers: usize,
         extra_env: &[(&str, &str)],
     ) -> Cluster {
+        Cluster::start_through(services, workers, extra_env, None).await
+    }
+
+    /// Like [`Cluster::start`], with the processes reaching `dependency` through `relay`.
+    async fn start_through(
+        services: &'static Services,
+        workers: usize,
+        extra_env: &[(&str, &str)],
+        relay: Option<(Dependency, &Relay)>,
+    ) -> Cluster {
         progimage_core::net::install_crypto_provider();
         // Its storage is the services' S3, else a directory every process shares.
         let state = TestState::new_distributed(services).await;
@@ -180,6 +201,13 @@ impl Cluster {
         ];
         env.extend(services.s3_env());
         env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        if let Some((dependency, relay)) = relay {
+            let name = dependency.variable();
+            for (key, value) in env.iter_mut().filter(|(key, _)| key == name) {
+                *value = relay.url(value);
+                println!("  {key} through the relay: {value}");
+            }
+        }
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut api_env = env.clone();
         api_env.push(("PROGIMAGE_LISTEN".into(), format!("127.0.0.1:{port}")));
@@ -272,6 +300,13 @@ impl Cluster {
         assert_eq!(response.status(), 202, "submit: {}", response.text().await.unwrap());
         let job: Value = response.json().await.unwrap();
         job["id"].as_str().unwrap().to_string()
+    }
+
+    /// The job as the API reports it, or `None` while the API cannot read it (its
+    /// database is the one away).
+    async fn job_while_down(&self, id: &str) -> Option<Value> {
+        let response = self.client.get(format!("{}/v1/jobs/{id}", self.base)).send().await.unwrap();
+        if response.status() == 200 { response.json().await.ok() } else { None }
     }
 
     async fn job(&self, id: &str) -> Value {
@@ -668,4 +703,102 @@ async fn a_failing_database_never_strands_an_item() {
     let webhook = receiver.webhook_of(&failing, secret).await;
     assert_eq!(webhook["status"], "failed", "{webhook}");
     assert_eq!(webhook["items"][0]["error"]["code"], "unavailable", "{webhook}");
+}
+
+/// A dependency a test takes away.
+#[derive(Clone, Copy, Debug)]
+enum Dependency {
+    Database,
+    Storage,
+}
+
+impl Dependency {
+    /// The variable that tells the processes where it is.
+    fn variable(self) -> &'static str {
+        match self {
+            Dependency::Database => "DATABASE_URL",
+            Dependency::Storage => "AWS_ENDPOINT_URL",
+        }
+    }
+
+    /// Its name in `/readyz`'s checks.
+    fn check(self) -> &'static str {
+        match self {
+            Dependency::Database => "database",
+            Dependency::Storage => "storage",
+        }
+    }
+
+    /// Where it really is (`host:port`), or why the test cannot take it away.
+    fn address(self, services: &Services) -> Result<String, String> {
+        match self {
+            Dependency::Database => Ok(host_port(&services.postgres, 5432)),
+            Dependency::Storage => match &services.s3 {
+                Some(s3) => Ok(host_port(&s3.endpoint, 80)),
+                None => Err("no S3 server: objects go to a shared directory".into()),
+            },
+        }
+    }
+}
+
+/// How long a dependency stays away: longer than a request's wait for a connection and
+/// than several retry delays, so work really fails meanwhile.
+const OUTAGE: Duration = Duration::from_secs(8);
+
+async fn outage_mid_job_loses_nothing(dependency: Dependency) {
+    let test = format!("a_{}_outage_mid_job_loses_nothing", dependency.check());
+    let services = match services().await {
+        Ok(services) => services,
+        Err(why) => return skip(&test, &why),
+    };
+    let target = match dependency.address(services) {
+        Ok(target) => target,
+        Err(why) => return skip(&test, &why),
+    };
+    let relay = Relay::start(&target).await;
+    // Retries that outlast the outage, so every item succeeds in the end.
+    let env = [("PROGIMAGE_MAX_ATTEMPTS", "30"), ("PROGIMAGE_RETRY_DELAYS_MS", "200,500,1000")];
+    let cluster = Cluster::start_through(services, 2, &env, Some((dependency, &relay))).await;
+    let kept = cluster.upload("photo.jpg").await;
+    let image = cluster.upload("wine.jpg").await;
+    let job_id = cluster.submit(&image, ITEMS / 2).await;
+    cluster.wait_for_progress(&job_id, 2).await;
+
+    relay.cut();
+    let outage_began = Instant::now();
+    let at_cut = cluster.job_while_down(&job_id).await;
+    // Uploads meanwhile are refused with a problem document, never taken and lost.
+    let refused = cluster
+        .client
+        .post(format!("{}/v1/images", cluster.base))
+        .header("content-type", "image/jpeg")
+        .body(std::fs::read(fixture_path("photo.jpg")).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503, "an upload during the outage");
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "unavailable", "{problem}");
+    let readiness = cluster.wait_readiness(503).await;
+    assert_eq!(readiness["checks"][dependency.check()], "unavailable", "{readiness}");
+    if let Some(elapsed) = OUTAGE.checked_sub(outage_began.elapsed()) {
+        tokio::time::sleep(elapsed).await;
+    }
+    relay.restore();
+
+    cluster.wait_readiness(200).await;
+    let job = cluster.wait_for_end(&job_id).await;
+    if let Some(at_cut) = at_cut {
+        assert!(at_cut["finished_at"].is_null(), "the outage came mid-job: {at_cut}");
+    }
+    cluster.assert_done_once(&job, ITEMS / 2).await;
+    // What was acknowledged before the outage is still there, byte for byte.
+    let served =
+        cluster.client.get(format!("{}/v1/images/{kept}", cluster.base)).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.bytes().await.unwrap(), std::fs::read(fixture_path("photo.jpg")).unwrap());
+}
+
+fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/images").join(name)
 }

@@ -10,6 +10,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+pub mod relay;
 pub mod services;
 pub use services::{Services, Source, services, services_blocking, skip};
 

@@ -200,7 +200,11 @@ impl Repository {
             Backend::Sqlite
         };
         let options = match backend {
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+            // A request waits at most 5 s for a connection: during an outage it gets a 503
+            // (and a job item its retry) instead of hanging for sqlx's default 30 s.
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(std::time::Duration::from_secs(5)),
             // One writer at a time is SQLite's rule; WAL lets readers run beside it.
             // synchronous=FULL: an image acknowledged with 201 survives a power cut.
             Backend::Sqlite => {
