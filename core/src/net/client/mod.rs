@@ -104,11 +104,6 @@ impl HttpClient {
         Ok(HttpClient { client, guard, options })
     }
 
-    /// The bounds this client fetches within.
-    pub fn options(&self) -> FetchOptions {
-        self.options
-    }
-
     /// Checks a URL at submission time without fetching it: scheme, credentials, a literal
     /// address, or every address the host resolves to.
     ///
