@@ -121,10 +121,10 @@ const DRAIN_BYTES: u64 = 64 << 20;
 const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// `error`, after reading and dropping the body it refuses when its declared length is
-/// within [`DRAIN_BYTES`] of the limit. A client that is still sending when the answer goes
-/// out may see its connection reset and never read the answer; once the body is read, the
-/// answer arrives like any other. Bodies declared larger are answered at once (and the
-/// connection's lingering close still gives the client a chance).
+/// within 64 MiB (`DRAIN_BYTES`) of the limit. A client that is still sending when the
+/// answer goes out may see its connection reset and never read the answer; once the body is
+/// read, the answer arrives like any other. Bodies declared larger are answered at once
+/// (and the connection's lingering close still gives the client a chance).
 pub async fn drained(error: ApiError, headers: &HeaderMap, limit: u64, mut body: Body) -> ApiError {
     if declared_length(headers).is_some_and(|length| length <= limit.saturating_add(DRAIN_BYTES)) {
         let drain = async { while let Some(Ok(_)) = body.frame().await {} };

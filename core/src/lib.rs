@@ -12,10 +12,11 @@ pub mod problem;
 pub mod processor;
 pub mod queue;
 pub mod service;
-pub mod signature;
 pub mod storage;
 pub mod telemetry;
 pub mod views;
 
 // The engine, under the paths the services and binaries have always used.
 pub use progimage_engine::{format, imaging, limits, sandbox, spec};
+// Webhook signing, shared with the Rust client, under the path the services use.
+pub use progimage_signature as signature;

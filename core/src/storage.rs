@@ -5,7 +5,6 @@
 //! S3-compatible bucket. Objects are written before the database row that makes them
 //! visible, so a crash never leaves a row pointing at half an object.
 
-use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -162,19 +161,6 @@ impl Storage {
         }
     }
 
-    /// Reads a byte range of an object.
-    pub async fn get_range(
-        &self,
-        key: &StorageKey,
-        range: Range<u64>,
-    ) -> Result<Bytes, StorageError> {
-        match self.store.get_range(&key.path(&self.prefix), range).await {
-            Ok(bytes) => Ok(bytes),
-            Err(object_store::Error::NotFound { .. }) => Err(StorageError::NotFound),
-            Err(error) => Err(error.into()),
-        }
-    }
-
     /// Deletes an object; a missing one is not an error.
     pub async fn delete(&self, key: &StorageKey) -> Result<(), StorageError> {
         match self.store.delete(&key.path(&self.prefix)).await {
@@ -213,7 +199,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn put_get_range_and_delete_image() {
+    async fn put_get_and_delete_image() {
         let storage = Storage::in_memory();
         let image_id = Uuid::now_v7();
         let original = StorageKey::Original { image_id };
@@ -221,7 +207,6 @@ mod tests {
         storage.put(&original, Bytes::from_static(b"0123456789")).await.unwrap();
         storage.put(&variant, Bytes::from_static(b"variant")).await.unwrap();
         assert_eq!(storage.get(&original).await.unwrap(), Bytes::from_static(b"0123456789"));
-        assert_eq!(storage.get_range(&original, 2..5).await.unwrap(), Bytes::from_static(b"234"));
         storage.delete_image(image_id).await.unwrap();
         assert!(matches!(storage.get(&original).await, Err(StorageError::NotFound)));
         assert!(matches!(storage.get(&variant).await, Err(StorageError::NotFound)));

@@ -238,11 +238,6 @@ impl Repository {
         })
     }
 
-    /// Which database this is.
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// Proves the database answers (readiness).
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("select 1").execute(&self.pool).await?;

@@ -315,10 +315,6 @@ fn unexpected(reply: &Reply) -> ImagingError {
 
 /// An SVG source with its external references gone, re-serialised from the parsed tree so it
 /// renders as the source does (parsed in a sandbox process).
-pub fn sanitize_svg(bytes: &[u8]) -> Result<Vec<u8>, ImagingError> {
-    sanitize_svg_within(bytes, &Limits::default())
-}
-
 fn sanitize_svg_within(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, ImagingError> {
     match sandbox::run(Task::SvgSanitize, bytes, limits)? {
         Reply::Bytes(bytes) => Ok(bytes),

@@ -2,25 +2,103 @@
 //!
 //! The signed message is `"<t>.<raw body>"`, so a receiver verifies the exact bytes it got
 //! and a replayed delivery is recognised by its old timestamp. Each tenant signs with its own
-//! secret derived from the master one, so no tenant can forge another's webhooks.
+//! secret derived from the master one ([`tenant_secret`]), so no tenant can forge another's
+//! webhooks.
+//!
+//! The service (`progimage-core`) signs with [`sign`]; receivers, the Rust client's
+//! `verify_webhook` among them, check with [`verify`]. One implementation serves both, so the
+//! two sides cannot drift apart.
+//!
+//! ```
+//! use progimage_signature::{SignatureError, sign, verify};
+//! let body = br#"{"id":"job"}"#;
+//! let header = sign("whsec_test", 1_700_000_000, body);
+//! assert_eq!(verify("whsec_test", &header, body, 1_700_000_100, 300), Ok(()));
+//! assert_eq!(
+//!     verify("whsec_test", &header, body, 1_700_001_000, 300),
+//!     Err(SignatureError::OutsideTolerance)
+//! );
+//! ```
+
+use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// The header that carries the signature.
+pub const HEADER: &str = "ProgImage-Signature";
+
 /// Why a `ProgImage-Signature` header was not accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+///
+/// ```
+/// use progimage_signature::{SignatureError, verify};
+/// assert_eq!(verify("secret", "nonsense", b"{}", 0, 300), Err(SignatureError::Malformed));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureError {
-    /// The header is not `t=<integer>` followed by at least one `v1=<hex>`.
-    #[error("the signature header is malformed")]
+    /// The header is not `t=<integer>` with at least one `v1=<hex>`.
     Malformed,
-    /// The timestamp is further from now than the tolerance (a replay or a skewed clock).
-    #[error("the signature timestamp is outside the tolerance")]
+    /// The timestamp is further from now than the tolerance: a replay or a skewed clock.
     OutsideTolerance,
     /// No `v1` value matches the body and secret.
-    #[error("no signature matches")]
     Mismatch,
+}
+
+impl fmt::Display for SignatureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignatureError::Malformed => "the signature header is malformed",
+            SignatureError::OutsideTolerance => "the signature timestamp is outside the tolerance",
+            SignatureError::Mismatch => "no signature matches",
+        })
+    }
+}
+
+impl std::error::Error for SignatureError {}
+
+/// A parsed `ProgImage-Signature` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureHeader<'a> {
+    /// `t`: when the delivery was signed, in unix seconds.
+    pub timestamp: i64,
+    /// Every `v1` value in the order written; hex is expected, but not checked here.
+    pub signatures: Vec<&'a str>,
+}
+
+impl<'a> SignatureHeader<'a> {
+    /// Parses comma-separated `key=value` parts: exactly one `t=<integer>` and at least one
+    /// `v1=<value>`. Other schemes (a future `v2`) are skipped so receivers keep working
+    /// across upgrades; several `v1` values let a sender sign with an old and a new secret
+    /// while rotating.
+    ///
+    /// ```
+    /// use progimage_signature::SignatureHeader;
+    /// let header = SignatureHeader::parse("t=1700000000, v1=ab, v2=cd, v1=ef").unwrap();
+    /// assert_eq!(header.timestamp, 1_700_000_000);
+    /// assert_eq!(header.signatures, ["ab", "ef"]);
+    /// ```
+    pub fn parse(header: &'a str) -> Result<SignatureHeader<'a>, SignatureError> {
+        let mut timestamp = None;
+        let mut signatures = Vec::new();
+        for part in header.split(',') {
+            let (key, value) = part.trim().split_once('=').ok_or(SignatureError::Malformed)?;
+            match key {
+                "t" if timestamp.is_none() => {
+                    timestamp = Some(value.parse::<i64>().map_err(|_| SignatureError::Malformed)?);
+                }
+                "t" => return Err(SignatureError::Malformed),
+                "v1" => signatures.push(value),
+                _ => {}
+            }
+        }
+        let timestamp = timestamp.ok_or(SignatureError::Malformed)?;
+        if signatures.is_empty() {
+            return Err(SignatureError::Malformed);
+        }
+        Ok(SignatureHeader { timestamp, signatures })
+    }
 }
 
 /// The `ProgImage-Signature` header value for `body` sent at `timestamp` (unix seconds).
@@ -29,40 +107,22 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("t={timestamp},v1={}", hex::encode(code))
 }
 
-/// Checks a `ProgImage-Signature` header against `body`, accepting it when any of its `v1`
-/// values matches and its timestamp is within `tolerance_s` seconds of `now` (either side).
-///
-/// Several `v1` values let a sender sign with an old and a new secret while rotating.
+/// Checks a `ProgImage-Signature` header against the raw `body`, accepting it when one of
+/// its `v1` values matches (compared in constant time) and its timestamp is within
+/// `tolerance_s` seconds of `now` (unix seconds, either side).
 pub fn verify(
     secret: &str,
     header: &str,
     body: &[u8],
     now: i64,
-    tolerance_s: i64,
+    tolerance_s: u64,
 ) -> Result<(), SignatureError> {
-    let mut timestamp = None;
-    let mut candidates = Vec::new();
-    for part in header.split(',') {
-        let (key, value) = part.trim().split_once('=').ok_or(SignatureError::Malformed)?;
-        match key {
-            "t" if timestamp.is_none() => {
-                timestamp = Some(value.parse::<i64>().map_err(|_| SignatureError::Malformed)?);
-            }
-            "t" => return Err(SignatureError::Malformed),
-            "v1" => candidates.push(value),
-            // Other schemes (a future v2) are ignored so receivers keep working across upgrades.
-            _ => {}
-        }
-    }
-    let timestamp = timestamp.ok_or(SignatureError::Malformed)?;
-    if candidates.is_empty() {
-        return Err(SignatureError::Malformed);
-    }
-    if now.abs_diff(timestamp) > tolerance_s.unsigned_abs() {
+    let header = SignatureHeader::parse(header)?;
+    if now.abs_diff(header.timestamp) > tolerance_s {
         return Err(SignatureError::OutsideTolerance);
     }
-    let mac = signed_payload_mac(secret, timestamp, body);
-    let matches = candidates.iter().any(|candidate| {
+    let mac = signed_payload_mac(secret, header.timestamp, body);
+    let matches = header.signatures.iter().any(|candidate| {
         // A value that is not hex cannot match; `verify_slice` compares in constant time.
         hex::decode(candidate).is_ok_and(|code| mac.clone().verify_slice(&code).is_ok())
     });
@@ -203,5 +263,23 @@ mod tests {
                 "{header:?}"
             );
         }
+    }
+
+    #[test]
+    fn parse_keeps_every_v1_value_in_order() {
+        let header = SignatureHeader::parse(" t=-5 ,v1=aa,v0=bb,v1=cc").unwrap();
+        assert_eq!(header, SignatureHeader { timestamp: -5, signatures: vec!["aa", "cc"] });
+        assert_eq!(SignatureHeader::parse("t=1,v2=aa"), Err(SignatureError::Malformed));
+        assert_eq!(SignatureHeader::parse("t=1,v1"), Err(SignatureError::Malformed));
+    }
+
+    #[test]
+    fn errors_read_as_sentences_for_the_receiver() {
+        assert_eq!(SignatureError::Malformed.to_string(), "the signature header is malformed");
+        assert_eq!(
+            SignatureError::OutsideTolerance.to_string(),
+            "the signature timestamp is outside the tolerance"
+        );
+        assert_eq!(SignatureError::Mismatch.to_string(), "no signature matches");
     }
 }
