@@ -1,4 +1,4 @@
-//! Bulk jobs: status and cancellation here; [`submission`] (validating a body), `submit`
+//! Bulk jobs: status and cancellation here; `submission` (validating a body), `submit`
 //! (storing and publishing), `process` (one item), `sweep` (lost messages) and `webhooks`
 //! (delivery) each in their own module.
 //!
