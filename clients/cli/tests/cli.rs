@@ -5,46 +5,25 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Output;
 
-use progimage_api::{AppContext, Config};
 use progimage_client::{Client, UploadOptions};
-use tokio_util::sync::CancellationToken;
+use progimage_tests::{TestApp, TestOptions};
 
-/// A running server. Dropping it stops the server.
+/// A running server, the integration suite's (`progimage_tests::TestApp`), and a work
+/// directory for `progimage` runs. Dropping it stops the server.
 struct Server {
     address: SocketAddr,
     /// The working directory of every `progimage` run.
     work: tempfile::TempDir,
-    _data_dir: tempfile::TempDir,
-    shutdown: CancellationToken,
+    _app: TestApp,
 }
 
 impl Server {
     async fn start(flags: &[(&str, &str)]) -> Server {
-        let data_dir = tempfile::tempdir().unwrap();
-        let mut args = vec![
-            "progimage-api".to_string(),
-            "--listen".into(),
-            "127.0.0.1:0".into(),
-            "--data-dir".into(),
-            data_dir.path().display().to_string(),
-        ];
-        for (name, value) in flags {
-            args.push(format!("--{name}"));
-            args.push((*value).to_string());
-        }
-        let config = <Config as clap::Parser>::parse_from(args);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let shutdown = CancellationToken::new();
-        let (context, background) = AppContext::build(config, shutdown.clone()).await.unwrap();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            progimage_api::serve(listener, context, async move { stop.cancelled().await })
-                .await
-                .unwrap();
-            let _ = background.await;
-        });
-        Server { address, work: tempfile::tempdir().unwrap(), _data_dir: data_dir, shutdown }
+        let options = flags
+            .iter()
+            .fold(TestOptions::default(), |options, (name, value)| options.arg(name, value));
+        let app = TestApp::spawn_with(options).await;
+        Server { address: app.address, work: tempfile::tempdir().unwrap(), _app: app }
     }
 
     fn url(&self) -> String {
@@ -53,12 +32,6 @@ impl Server {
 
     fn client(&self) -> Client {
         Client::new(self.url()).unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
     }
 }
 

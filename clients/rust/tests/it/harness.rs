@@ -3,15 +3,14 @@
 use std::io::Cursor;
 use std::net::SocketAddr;
 
-use progimage_api::{AppContext, Config};
 use progimage_client::Client;
-use tokio_util::sync::CancellationToken;
+use progimage_tests::{TestApp, TestOptions};
 
-/// A running server. Dropping it stops the server.
+/// A running server, the integration suite's (`progimage_tests::TestApp`). Dropping it
+/// stops the server.
 pub struct Server {
     pub address: SocketAddr,
-    _data_dir: tempfile::TempDir,
-    shutdown: CancellationToken,
+    _app: TestApp,
 }
 
 impl Server {
@@ -22,32 +21,11 @@ impl Server {
 
     /// A server with extra `--flag value` config arguments.
     pub async fn start_with(flags: &[(&str, &str)]) -> Server {
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        let mut args = vec![
-            "progimage-api".to_string(),
-            "--listen".into(),
-            "127.0.0.1:0".into(),
-            "--data-dir".into(),
-            data_dir.path().display().to_string(),
-        ];
-        for (name, value) in flags {
-            args.push(format!("--{name}"));
-            args.push((*value).to_string());
-        }
-        let config = <Config as clap::Parser>::parse_from(args);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address");
-        let shutdown = CancellationToken::new();
-        let (context, background) =
-            AppContext::build(config, shutdown.clone()).await.expect("build the app");
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            progimage_api::serve(listener, context, async move { stop.cancelled().await })
-                .await
-                .expect("serve");
-            let _ = background.await;
-        });
-        Server { address, _data_dir: data_dir, shutdown }
+        let options = flags
+            .iter()
+            .fold(TestOptions::default(), |options, (name, value)| options.arg(name, value));
+        let app = TestApp::spawn_with(options).await;
+        Server { address: app.address, _app: app }
     }
 
     /// The base URL.
@@ -58,12 +36,6 @@ impl Server {
     /// A client without a key.
     pub fn client(&self) -> Client {
         Client::new(self.url()).expect("client")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
     }
 }
 
