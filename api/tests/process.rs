@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::{free_port, http_client, start};
+use common::{free_port, http_client, start, start_logging};
 
 async fn job(client: &reqwest::Client, base: &str, id: &str) -> Value {
     client.get(format!("{base}/v1/jobs/{id}")).send().await.unwrap().json().await.unwrap()
@@ -118,5 +118,86 @@ async fn sigterm_stops_the_server_within_ten_seconds() {
         }
         assert!(started.elapsed() < Duration::from_secs(10), "still running after 10 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Every secret the service is given or hands out stays out of its log (at `debug`, the
+/// most verbose level), out of `--help`, and out of error answers.
+#[tokio::test]
+async fn secrets_never_reach_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let (key, webhook_secret, wrong_key) =
+        ("k3y-abcdef-123456", "whsec-7890-zyxw", "wr0ng-k3y-5555");
+    let keys = format!("acme:{key}");
+    let env = [
+        ("PROGIMAGE_API_KEYS", keys.as_str()),
+        ("PROGIMAGE_WEBHOOK_SECRET", webhook_secret),
+        ("RUST_LOG", "debug"),
+    ];
+    let port = free_port();
+    let mut server = start_logging(dir.path(), port, &env, log.into()).await;
+    let client = http_client();
+    let base = server.base.clone();
+    let bearer = |token: &str| format!("Bearer {token}");
+
+    let refused = client
+        .get(format!("{base}/v1/images"))
+        .header("authorization", bearer(wrong_key))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(!refused.text().await.unwrap().contains(wrong_key));
+    let upload = client
+        .post(format!("{base}/v1/images"))
+        .header("authorization", bearer(key))
+        .header("content-type", "image/png")
+        .body(
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/images/logo.png"))
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 201);
+    let secret: Value = client
+        .get(format!("{base}/v1/webhook-secret"))
+        .header("authorization", bearer(key))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tenant_secret = secret["secret"].as_str().expect("the tenant's webhook secret").to_string();
+    // A job whose webhook is refused by the SSRF rules, and one that is accepted.
+    let job = |webhook: &str| json!({"items": [{"url": "http://127.0.0.1:9/a.png"}], "webhook_url": webhook});
+    for webhook in ["http://127.0.0.1:9/hook", "https://example.invalid/hook"] {
+        let _ = client
+            .post(format!("{base}/v1/jobs"))
+            .header("authorization", bearer(key))
+            .json(&job(webhook))
+            .send()
+            .await
+            .unwrap();
+    }
+    // The --help of a configured binary shows no values of secret variables.
+    let help = Command::new(env!("CARGO_BIN_EXE_progimage-api"))
+        .arg("--help")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    assert!(help.contains("PROGIMAGE_API_KEYS"), "{help}");
+
+    Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    server.child.wait().unwrap();
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    assert!(logged.contains("webhook"), "the run logged its work:\n{logged}");
+    for secret in [key, webhook_secret, wrong_key, tenant_secret.as_str()] {
+        assert!(!logged.contains(secret), "the log holds a secret ({secret}):\n{logged}");
+        assert!(!help.contains(secret), "--help shows a secret ({secret})");
     }
 }

@@ -67,6 +67,16 @@ pub fn free_port() -> u16 {
 
 /// Starts the binary on `data_dir` and `port` with `env` on top, and waits until healthy.
 pub async fn start_with(data_dir: &std::path::Path, port: u16, env: &[(&str, &str)]) -> Server {
+    start_logging(data_dir, port, env, Stdio::null()).await
+}
+
+/// Like [`start_with`], with the server's log (its standard output) going to `log`.
+pub async fn start_logging(
+    data_dir: &std::path::Path,
+    port: u16,
+    env: &[(&str, &str)],
+    log: Stdio,
+) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_progimage-api"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -75,7 +85,7 @@ pub async fn start_with(data_dir: &std::path::Path, port: u16, env: &[(&str, &st
         .env("PROGIMAGE_WORKERS", "1")
         .env("RUST_LOG", "warn")
         .envs(env.iter().copied())
-        .stdout(Stdio::null())
+        .stdout(log)
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start progimage-api");
