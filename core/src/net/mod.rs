@@ -6,6 +6,7 @@
 //! checked.
 
 use crate::problem::ErrorCode;
+use crate::problem::Problem;
 
 mod client;
 mod guard;
@@ -52,6 +53,16 @@ impl FetchError {
 pub fn install_crypto_provider() {
     // An error only says a default is already installed, which is all that is needed.
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl From<&FetchError> for Problem {
+    fn from(error: &FetchError) -> Problem {
+        let mut problem = Problem::new(error.code(), error.to_string());
+        if let FetchError::Failed { upstream_status, .. } = error {
+            problem.upstream_status = *upstream_status;
+        }
+        problem
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use uuid::Uuid;
+use crate::problem::{ErrorCode, Problem, Recovery, insufficient_storage};
 
 /// Where an object lives; owns the path layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +192,17 @@ impl Storage {
             return Err(error.into());
         }
         Ok(())
+    }
+}
+
+impl From<&StorageError> for Problem {
+    fn from(error: &StorageError) -> Problem {
+        if error.is_full() {
+            return insufficient_storage(error);
+        }
+        Problem::new(ErrorCode::Unavailable, "storage is unavailable")
+            .with_cause(error)
+            .with_recovery(Recovery::Transient)
     }
 }
 

@@ -11,6 +11,7 @@ use sqlx::{AnyPool, Executor, Row};
 use uuid::Uuid;
 
 use crate::format::ImageFormat;
+use crate::problem::{ErrorCode, Problem, Recovery, insufficient_storage, internal};
 
 pub mod jobs;
 
@@ -489,6 +490,20 @@ impl Repository {
         self.get_setting(name)
             .await?
             .ok_or_else(|| DbError::Corrupt(format!("setting {name} vanished")))
+    }
+}
+
+impl From<&DbError> for Problem {
+    fn from(error: &DbError) -> Problem {
+        if error.is_full() {
+            insufficient_storage(error)
+        } else if error.is_transient() {
+            Problem::new(ErrorCode::Unavailable, "the database is unavailable")
+                .with_cause(error)
+                .with_recovery(Recovery::Transient)
+        } else {
+            internal(error)
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tracing::Instrument;
+use crate::problem::{ErrorCode, Problem, Recovery, internal};
 
 /// How long a timed-out computation keeps its permit before it is given back.
 pub const TIMEOUT_GRACE: Duration = Duration::from_secs(2);
@@ -101,6 +102,23 @@ impl Engine {
                 });
                 Err(EngineError::Timeout(self.timeout))
             }
+        }
+    }
+}
+
+impl From<&EngineError> for Problem {
+    fn from(error: &EngineError) -> Problem {
+        match error {
+            EngineError::Busy => {
+                Problem::new(ErrorCode::Unavailable, "the image workers are busy; retry shortly")
+                    .with_recovery(Recovery::Transient)
+            }
+            EngineError::Timeout(limit) => Problem::new(
+                ErrorCode::Unavailable,
+                format!("processing took longer than {} s", limit.as_secs()),
+            )
+            .with_recovery(Recovery::WorkFailure),
+            EngineError::Panicked(_) => internal(error).with_recovery(Recovery::WorkFailure),
         }
     }
 }

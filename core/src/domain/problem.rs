@@ -4,19 +4,16 @@
 //! speak the same table.
 //!
 //! Converting an error into a problem decides two things from the error itself: what the
-//! client is told, and whether trying again may help ([`Recovery`]). It logs nothing: a
+//! client is told, and whether trying again may help ([`Recovery`]). Each layer converts
+//! its own errors (`From<&StorageError>` beside `StorageError`, and so on), so this module
+//! depends on nothing above it. A conversion logs nothing: a
 //! server-side cause travels in [`Problem::cause`] to the boundary that answers or records
 //! the problem (the HTTP error response, a job item's failure), which logs it once.
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::DbError;
-use crate::engine::EngineError;
 use crate::imaging::ImagingError;
-use crate::net::FetchError;
-use crate::service::ServiceError;
 use crate::spec::SpecError;
-use crate::storage::StorageError;
 
 /// Declares the error codes once: the enum, its wire name, HTTP status and title.
 macro_rules! error_codes {
@@ -216,85 +213,11 @@ impl From<&ImagingError> for Problem {
     }
 }
 
-impl From<&FetchError> for Problem {
-    fn from(error: &FetchError) -> Problem {
-        let mut problem = Problem::new(error.code(), error.to_string());
-        if let FetchError::Failed { upstream_status, .. } = error {
-            problem.upstream_status = *upstream_status;
-        }
-        problem
-    }
-}
-
-impl From<&EngineError> for Problem {
-    fn from(error: &EngineError) -> Problem {
-        match error {
-            EngineError::Busy => {
-                Problem::new(ErrorCode::Unavailable, "the image workers are busy; retry shortly")
-                    .with_recovery(Recovery::Transient)
-            }
-            EngineError::Timeout(limit) => Problem::new(
-                ErrorCode::Unavailable,
-                format!("processing took longer than {} s", limit.as_secs()),
-            )
-            .with_recovery(Recovery::WorkFailure),
-            EngineError::Panicked(_) => internal(error).with_recovery(Recovery::WorkFailure),
-        }
-    }
-}
-
-impl From<&ServiceError> for Problem {
-    fn from(error: &ServiceError) -> Problem {
-        match error {
-            ServiceError::NotFound { param, message } => {
-                let problem = Problem::new(ErrorCode::NotFound, message);
-                match param {
-                    Some(param) => problem.with_param(param),
-                    None => problem,
-                }
-            }
-            ServiceError::MediaTypeMismatch(detail) => {
-                Problem::new(ErrorCode::MediaTypeMismatch, detail)
-            }
-            ServiceError::Imaging(error) => error.into(),
-            ServiceError::Engine(error) => error.into(),
-            ServiceError::Fetch(error) => error.into(),
-            ServiceError::Storage(error) => error.into(),
-            ServiceError::Db(error) => error.into(),
-        }
-    }
-}
-
 /// A full store or database: nothing half-written is kept, and space must be freed.
-fn insufficient_storage(cause: &dyn std::fmt::Display) -> Problem {
+pub fn insufficient_storage(cause: &dyn std::fmt::Display) -> Problem {
     Problem::new(ErrorCode::InsufficientStorage, "the storage has no room; nothing was kept")
         .with_cause(cause)
         .with_recovery(Recovery::Transient)
-}
-
-impl From<&StorageError> for Problem {
-    fn from(error: &StorageError) -> Problem {
-        if error.is_full() {
-            return insufficient_storage(error);
-        }
-        Problem::new(ErrorCode::Unavailable, "storage is unavailable")
-            .with_cause(error)
-            .with_recovery(Recovery::Transient)
-    }
-}
-
-impl From<&DbError> for Problem {
-    fn from(error: &DbError) -> Problem {
-        if error.is_full() {
-            insufficient_storage(error)
-        } else if error.is_transient() {
-            Problem::new(ErrorCode::Unavailable, "the database is unavailable")
-                .with_cause(error)
-                .with_recovery(Recovery::Transient)
-        } else {
-            internal(error)
-        }
-    }
 }
 
 /// A 500 whose cause goes to the log only.

@@ -16,6 +16,7 @@ use crate::imaging::{self, Encoded, ImageInfo, ImagingError, MaskImages};
 use crate::limits::Limits;
 use crate::spec::{OutputSettings, Pipeline, Transform};
 use crate::storage::{Storage, StorageError, StorageKey};
+use crate::problem::{ErrorCode, Problem};
 
 /// Why a service call failed; each variant maps onto one API error code.
 #[derive(Debug, thiserror::Error)]
@@ -446,5 +447,27 @@ pub fn plain_transform(format: ImageFormat) -> Transform {
     Transform {
         pipeline: Pipeline::default(),
         output: OutputSettings { format: Some(format), ..OutputSettings::default() },
+    }
+}
+
+impl From<&ServiceError> for Problem {
+    fn from(error: &ServiceError) -> Problem {
+        match error {
+            ServiceError::NotFound { param, message } => {
+                let problem = Problem::new(ErrorCode::NotFound, message);
+                match param {
+                    Some(param) => problem.with_param(param),
+                    None => problem,
+                }
+            }
+            ServiceError::MediaTypeMismatch(detail) => {
+                Problem::new(ErrorCode::MediaTypeMismatch, detail)
+            }
+            ServiceError::Imaging(error) => error.into(),
+            ServiceError::Engine(error) => error.into(),
+            ServiceError::Fetch(error) => error.into(),
+            ServiceError::Storage(error) => error.into(),
+            ServiceError::Db(error) => error.into(),
+        }
     }
 }
