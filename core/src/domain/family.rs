@@ -15,7 +15,7 @@ pub enum Family {
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 2] = [Family::Raster, Family::Vector];
+    pub(crate) const ALL: [Family; 2] = [Family::Raster, Family::Vector];
 
     /// The family's name, also its routing key.
     pub fn name(self) -> &'static str {

@@ -143,7 +143,7 @@ impl Problem {
     }
 
     /// Says whether trying again may help.
-    pub fn with_recovery(mut self, recovery: Recovery) -> Problem {
+    pub(crate) fn with_recovery(mut self, recovery: Recovery) -> Problem {
         self.recovery = recovery;
         self
     }
@@ -155,7 +155,7 @@ impl Problem {
     }
 
     /// Whether trying again later may help.
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         self.recovery != Recovery::Fatal
     }
 
@@ -171,12 +171,12 @@ impl Problem {
     }
 
     /// Whether the problem carries `code`.
-    pub fn code_is(&self, code: ErrorCode) -> bool {
+    pub(crate) fn code_is(&self, code: ErrorCode) -> bool {
         self.code == code.as_str()
     }
 
     /// Names the parameter at fault.
-    pub fn with_param(mut self, param: impl Into<String>) -> Problem {
+    pub(crate) fn with_param(mut self, param: impl Into<String>) -> Problem {
         self.param = Some(param.into());
         self
     }
@@ -214,7 +214,7 @@ impl From<&ImagingError> for Problem {
 }
 
 /// A full store or database: nothing half-written is kept, and space must be freed.
-pub fn insufficient_storage(cause: &dyn std::fmt::Display) -> Problem {
+pub(crate) fn insufficient_storage(cause: &dyn std::fmt::Display) -> Problem {
     Problem::new(ErrorCode::InsufficientStorage, "the storage has no room; nothing was kept")
         .with_cause(cause)
         .with_recovery(Recovery::Transient)

@@ -6,12 +6,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::problem::{ErrorCode, Problem, Recovery, internal};
 use tokio::sync::Semaphore;
 use tracing::Instrument;
-use crate::problem::{ErrorCode, Problem, Recovery, internal};
 
 /// How long a timed-out computation keeps its permit before it is given back.
-pub const TIMEOUT_GRACE: Duration = Duration::from_secs(2);
+pub(crate) const TIMEOUT_GRACE: Duration = Duration::from_secs(2);
 
 /// Why work did not run to completion.
 #[derive(Debug, thiserror::Error)]
@@ -26,10 +26,9 @@ pub enum EngineError {
 
 /// The bounded pool in front of the blocking threads.
 #[derive(Clone, Debug)]
-pub struct Engine {
+pub(crate) struct Engine {
     permits: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
-    workers: usize,
     queue_depth: usize,
     timeout: Duration,
 }
@@ -45,20 +44,14 @@ impl Drop for Waiting<'_> {
 
 impl Engine {
     /// `workers` threads at most (at least 1), `queue_depth` callers waiting at most.
-    pub fn new(workers: usize, queue_depth: usize, timeout: Duration) -> Engine {
+    pub(crate) fn new(workers: usize, queue_depth: usize, timeout: Duration) -> Engine {
         let workers = workers.max(1);
         Engine {
             permits: Arc::new(Semaphore::new(workers)),
             waiting: Arc::new(AtomicUsize::new(0)),
-            workers,
             queue_depth,
             timeout,
         }
-    }
-
-    /// How many threads may run image work at once.
-    pub fn workers(&self) -> usize {
-        self.workers
     }
 
     /// Runs `work` on a blocking thread once a permit is free. The deadline covers the
@@ -66,7 +59,7 @@ impl Engine {
     /// background, but it gives its permit back after [`TIMEOUT_GRACE`]: work that can
     /// outlive a deadline by more (SVG renders, AVIF decodes) runs in a sandbox process
     /// that is stopped at its own budget, so a stuck request never starves the others.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, EngineError>
+    pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, EngineError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,

@@ -14,9 +14,9 @@ use crate::engine::{Engine, EngineError};
 use crate::format::{ImageFormat, Sniffed, sniff};
 use crate::imaging::{self, Encoded, ImageInfo, ImagingError, MaskImages};
 use crate::limits::Limits;
+use crate::problem::{ErrorCode, Problem};
 use crate::spec::{OutputSettings, Pipeline, Transform};
 use crate::storage::{Storage, StorageError, StorageKey};
-use crate::problem::{ErrorCode, Problem};
 
 /// Why a service call failed; each variant maps onto one API error code.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +84,7 @@ pub struct Upload {
 
 /// Service-level settings.
 #[derive(Debug, Clone)]
-pub struct ServiceOptions {
+pub(crate) struct ServiceOptions {
     pub limits: Limits,
     /// Variants one image keeps at most; past it, variants are made but not stored.
     pub max_variants_per_image: u64,
@@ -111,7 +111,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Checks an upload's bytes in the documented order: empty or unrecognisable, a format
 /// we do not take, a mismatch with the declared format, the header's pixel limits, then
 /// a full decode.
-pub fn check_upload(
+pub(crate) fn check_upload(
     bytes: &[u8],
     declared: Option<ImageFormat>,
     limits: &Limits,
@@ -144,7 +144,7 @@ pub fn check_upload(
 
 impl ImageService {
     /// A service over its three seams.
-    pub fn new(
+    pub(crate) fn new(
         repository: Repository,
         storage: Storage,
         engine: Engine,
@@ -203,7 +203,7 @@ impl ImageService {
 
     /// Stores an output the engine made (a job item's): no second decode, and when an
     /// image with `upload.id` exists already (a redelivered item) it is returned as is.
-    pub async fn store_output(
+    pub(crate) async fn store_output(
         &self,
         tenant: &str,
         encoded: Encoded,
@@ -443,7 +443,7 @@ impl ImageService {
 }
 
 /// A plain conversion: no steps, default settings, the given format.
-pub fn plain_transform(format: ImageFormat) -> Transform {
+pub(crate) fn plain_transform(format: ImageFormat) -> Transform {
     Transform {
         pipeline: Pipeline::default(),
         output: OutputSettings { format: Some(format), ..OutputSettings::default() },

@@ -128,7 +128,7 @@ impl JobView {
     }
 
     /// A job with its items; `outputs` are the images the job wrote.
-    pub fn full(job: &JobRecord, items: &[ItemRecord], outputs: &[ImageRecord]) -> JobView {
+    pub(crate) fn full(job: &JobRecord, items: &[ItemRecord], outputs: &[ImageRecord]) -> JobView {
         let mut view = JobView::summary(job);
         view.items = Some(
             items

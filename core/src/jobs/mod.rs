@@ -23,7 +23,6 @@ use crate::queue::{Queue, RetryPolicy};
 use crate::service::ImageService;
 use crate::signature;
 use crate::views::JobView;
-
 pub use process::MAX_WORK_ATTEMPTS;
 pub use submission::{
     MAX_ITEMS, Source, Submission, SubmittedItem, item_transform, parse_submission,

@@ -20,7 +20,7 @@ impl JobService {
     /// records the outcome. A retryable failure asks the queue for another delivery while
     /// the item has attempts left; on its last attempt the item is recorded `failed`. Only
     /// when nothing can be recorded (the database is down) does the last attempt ask again.
-    pub async fn process_item(
+    pub(crate) async fn process_item(
         &self,
         job_id: Uuid,
         index: u32,

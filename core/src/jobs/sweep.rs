@@ -12,7 +12,7 @@ use crate::queue::Message;
 
 impl JobService {
     /// Publishes items whose messages may have been lost (queued longer than `age`).
-    pub async fn sweep(&self, age: Duration) -> Result<usize, DbError> {
+    pub(crate) async fn sweep(&self, age: Duration) -> Result<usize, DbError> {
         let older_than = Utc::now() - chrono::Duration::from_std(age).unwrap_or_default();
         let stale = self.repository().stale_queued_items(older_than, 1000).await?;
         for (job_id, index, family) in &stale {
@@ -30,7 +30,7 @@ impl JobService {
     }
 
     /// Sweeps every `every` until `shutdown`, for items queued longer than twice that.
-    pub async fn run_sweeper(&self, every: Duration, shutdown: CancellationToken) {
+    pub(crate) async fn run_sweeper(&self, every: Duration, shutdown: CancellationToken) {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,

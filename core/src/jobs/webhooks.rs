@@ -20,7 +20,7 @@ impl JobService {
     /// Delivers due webhooks until `shutdown`: each attempt signed afresh, retried with
     /// exponential backoff (1, 2, 4, 8 s … capped at 5 min), the state in the database so
     /// retries survive restarts and any process may deliver.
-    pub async fn run_webhooks(&self, shutdown: tokio_util::sync::CancellationToken) {
+    pub(crate) async fn run_webhooks(&self, shutdown: tokio_util::sync::CancellationToken) {
         loop {
             let delivered = match self.deliver_one().await {
                 Ok(delivered) => delivered,
@@ -41,7 +41,7 @@ impl JobService {
     }
 
     /// Delivers one due webhook, if any; `true` when one was attempted.
-    pub async fn deliver_one(&self) -> Result<bool, DbError> {
+    pub(crate) async fn deliver_one(&self) -> Result<bool, DbError> {
         let lease = Utc::now() + chrono::Duration::seconds(60);
         let Some(job) = self.repository().claim_due_webhook(lease).await? else {
             return Ok(false);

@@ -36,7 +36,7 @@ pub enum FetchError {
 
 impl FetchError {
     /// The API error code this error is answered with.
-    pub fn code(&self) -> ErrorCode {
+    pub(crate) fn code(&self) -> ErrorCode {
         match self {
             FetchError::NotAllowed(_) => ErrorCode::UrlNotAllowed,
             FetchError::TooLarge => ErrorCode::PayloadTooLarge,

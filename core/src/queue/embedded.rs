@@ -32,7 +32,7 @@ enum Delivery {
 
 /// The producer side: cheap to clone.
 #[derive(Clone, Debug)]
-pub struct EmbeddedQueue {
+pub(crate) struct EmbeddedQueue {
     repository: Repository,
     sender: mpsc::UnboundedSender<Delivery>,
 }
@@ -63,7 +63,7 @@ impl Queue for EmbeddedQueue {
 }
 
 /// The consumer side, before it starts.
-pub struct Consumers {
+pub(crate) struct Consumers {
     repository: Repository,
     policy: RetryPolicy,
     sender: mpsc::UnboundedSender<Delivery>,
@@ -71,7 +71,7 @@ pub struct Consumers {
 }
 
 /// A queue whose consumers start later (their handler needs the queue to exist).
-pub fn new(repository: Repository, policy: RetryPolicy) -> (EmbeddedQueue, Consumers) {
+pub(crate) fn new(repository: Repository, policy: RetryPolicy) -> (EmbeddedQueue, Consumers) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let queue = EmbeddedQueue { repository: repository.clone(), sender: sender.clone() };
     (queue, Consumers { repository, policy, sender, receiver })
@@ -104,7 +104,7 @@ impl Consumers {
     /// Re-delivers unfinished task rows and `redeliver` (messages whose state says they are
     /// unfinished), then runs `concurrency` consumers until `shutdown`; the handle ends
     /// once in-flight messages have been handled.
-    pub async fn start(
+    pub(crate) async fn start(
         self,
         handler: Arc<dyn MessageHandler>,
         concurrency: usize,

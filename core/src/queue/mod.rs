@@ -2,13 +2,13 @@
 //! by transformation family so a deployment can run a worker pool per family.
 //!
 //! Two implementations of both sides, the producer ([`Queue`]) and the consumer
-//! ([`Consumer`]): [`embedded`] (durable in the database, delivered in-process) and
+//! ([`Consumer`]): `embedded` (durable in the database, delivered in-process) and
 //! [`amqp`] (RabbitMQ with publisher confirms, manual acks and a dead-letter queue for
 //! unreadable messages). Both deliver by the same [`RetryPolicy`].
 
 pub mod amqp;
-pub mod embedded;
-pub mod retry;
+pub(crate) mod embedded;
+pub(crate) mod retry;
 
 use std::sync::Arc;
 
@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub use crate::domain::family::Family;
 pub use retry::{Attempt, RetryPolicy};
 
-pub use crate::domain::family::Family;
 use crate::format::ImageFormat;
 
 /// A unit of background work. Messages carry ids only; handlers read the state from the
@@ -34,7 +34,7 @@ pub enum Message {
 
 impl Message {
     /// The family queue this message goes to.
-    pub fn family(&self) -> Family {
+    pub(crate) fn family(&self) -> Family {
         match self {
             Message::Variant { family, .. } | Message::JobItem { family, .. } => *family,
         }

@@ -11,10 +11,10 @@
 use std::time::Duration;
 
 /// Deliveries a message gets, the first included, unless configured otherwise.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
 /// The pauses after the first, second, … failed delivery; the last repeats.
-pub const DEFAULT_DELAYS: [Duration; 3] =
+pub(crate) const DEFAULT_DELAYS: [Duration; 3] =
     [Duration::from_secs(1), Duration::from_secs(5), Duration::from_secs(30)];
 
 /// How often and how patiently a failing message is delivered again.
@@ -60,7 +60,7 @@ impl RetryPolicy {
     }
 
     /// A policy from a comma-separated list of delays in milliseconds (`1000,5000,30000`).
-    pub fn from_millis(max_attempts: u32, delays_ms: &str) -> Result<RetryPolicy, String> {
+    pub(crate) fn from_millis(max_attempts: u32, delays_ms: &str) -> Result<RetryPolicy, String> {
         let delays = delays_ms
             .split(',')
             .map(str::trim)
@@ -75,17 +75,17 @@ impl RetryPolicy {
     }
 
     /// The pauses after the first, second, … failed delivery.
-    pub fn delays(&self) -> &[Duration] {
+    pub(crate) fn delays(&self) -> &[Duration] {
         &self.delays
     }
 
     /// Deliveries a message gets before its handler must settle it.
-    pub fn max_attempts(&self) -> u32 {
+    pub(crate) fn max_attempts(&self) -> u32 {
         self.max_attempts
     }
 
     /// Every distinct delay, shortest first (RabbitMQ declares one queue for each).
-    pub fn distinct_delays(&self) -> Vec<Duration> {
+    pub(crate) fn distinct_delays(&self) -> Vec<Duration> {
         let mut delays = self.delays.clone();
         delays.sort();
         delays.dedup();
@@ -93,19 +93,19 @@ impl RetryPolicy {
     }
 
     /// The longest delay: the pause between deliveries once the attempts are spent.
-    pub fn longest_delay(&self) -> Duration {
+    pub(crate) fn longest_delay(&self) -> Duration {
         self.delays.iter().copied().max().unwrap_or(DEFAULT_DELAYS[0])
     }
 
     /// Delivery `number` (1-based; a missing count reads as 1) as its handler sees it.
-    pub fn attempt(&self, number: u32) -> Attempt {
+    pub(crate) fn attempt(&self, number: u32) -> Attempt {
         let number = number.max(1);
         Attempt { number, last: number >= self.max_attempts }
     }
 
     /// How long to wait after delivery `number` failed: the policy's delay while attempts
     /// remain, then the longest one (the handler could not settle the message).
-    pub fn delay_after(&self, number: u32) -> Duration {
+    pub(crate) fn delay_after(&self, number: u32) -> Duration {
         let step = usize::try_from(number.max(1) - 1).unwrap_or(usize::MAX);
         if number >= self.max_attempts {
             return self.longest_delay();
@@ -121,13 +121,6 @@ pub struct Attempt {
     pub number: u32,
     /// Whether the policy allows no further delivery: the handler must record an outcome.
     pub last: bool,
-}
-
-impl Attempt {
-    /// The first of `max_attempts` deliveries (also what a test handler sees).
-    pub fn first(policy: &RetryPolicy) -> Attempt {
-        policy.attempt(1)
-    }
 }
 
 #[cfg(test)]

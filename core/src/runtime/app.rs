@@ -133,7 +133,7 @@ impl Services {
     }
 
     /// The handler of queue messages.
-    pub fn processor(&self) -> Processor {
+    pub(crate) fn processor(&self) -> Processor {
         Processor { images: self.images.clone(), jobs: self.jobs.clone() }
     }
 

@@ -66,7 +66,7 @@ fn parse_retry_delays(value: &str) -> Result<RetryDelays, String> {
 pub struct SharedConfig {
     /// Names the RabbitMQ exchange and queues (deployments sharing a broker stay apart; the
     /// API's and the workers' must match).
-    #[arg(long, env = "PROGIMAGE_AMQP_PREFIX", default_value = "progimage")]
+    #[arg(long, env = "PROGIMAGE_AMQP_PREFIX", default_value = crate::queue::amqp::DEFAULT_PREFIX)]
     pub amqp_prefix: String,
 
     /// Comma-separated `tenant:key` pairs; none means open mode (tenant `default`). Workers
@@ -156,7 +156,7 @@ impl SharedConfig {
             .max(1)
     }
 
-    pub fn limits(&self) -> Limits {
+    pub(crate) fn limits(&self) -> Limits {
         Limits {
             max_bytes: self.max_upload_bytes,
             max_pixels: self.max_pixels,
@@ -166,12 +166,12 @@ impl SharedConfig {
     }
 
     /// The queue's retry policy.
-    pub fn retry(&self) -> RetryPolicy {
+    pub(crate) fn retry(&self) -> RetryPolicy {
         RetryPolicy::new(self.max_attempts, self.retry_delays_ms.0.clone()).unwrap_or_default()
     }
 
     /// Whether API keys are configured (then each tenant signs with its own secret).
-    pub fn has_api_keys(&self) -> bool {
+    pub(crate) fn has_api_keys(&self) -> bool {
         self.api_keys.expose().split(',').any(|pair| !pair.trim().is_empty())
     }
 

@@ -8,7 +8,7 @@ use crate::service::{ImageService, ServiceError, plain_transform};
 
 /// Handles queue messages over the image and job services.
 #[derive(Clone)]
-pub struct Processor {
+pub(crate) struct Processor {
     pub images: ImageService,
     pub jobs: JobService,
 }

@@ -7,16 +7,16 @@
 
 use std::sync::Arc;
 
+use crate::problem::{ErrorCode, Problem, Recovery, insufficient_storage};
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use uuid::Uuid;
-use crate::problem::{ErrorCode, Problem, Recovery, insufficient_storage};
 
 /// Where an object lives; owns the path layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StorageKey {
+pub(crate) enum StorageKey {
     /// The bytes an upload stored, unchanged.
     Original { image_id: Uuid },
     /// One encoded variant of an image, named by the hash of its canonical transform.
@@ -58,7 +58,7 @@ pub enum StorageError {
 impl StorageError {
     /// Whether the store has no room (a full disk under the local store): retrying soon
     /// will not help until space is freed.
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         let StorageError::Backend(error) = self else { return false };
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
         while let Some(error) = source {
@@ -90,7 +90,7 @@ impl std::fmt::Debug for Storage {
 
 impl Storage {
     /// Files under `directory` (created if missing).
-    pub fn local(directory: &std::path::Path) -> Result<Storage, StorageError> {
+    pub(crate) fn local(directory: &std::path::Path) -> Result<Storage, StorageError> {
         std::fs::create_dir_all(directory).map_err(|error| {
             StorageError::Config(format!("cannot create {}: {error}", directory.display()))
         })?;
@@ -105,7 +105,7 @@ impl Storage {
 
     /// An S3-compatible bucket from `s3://bucket/prefix`, configured by the usual `AWS_*`
     /// variables (`AWS_ENDPOINT_URL` for S3-compatible stores; plain http allowed there).
-    pub fn s3(url: &str) -> Result<Storage, StorageError> {
+    pub(crate) fn s3(url: &str) -> Result<Storage, StorageError> {
         let parsed = url::Url::parse(url)
             .map_err(|error| StorageError::Config(format!("{url}: {error}")))?;
         let bucket = parsed
@@ -128,7 +128,7 @@ impl Storage {
     }
 
     /// From `PROGIMAGE_STORAGE`-style text: `s3://…`, `file:///…` or a plain directory.
-    pub fn from_url(url: &str) -> Result<Storage, StorageError> {
+    pub(crate) fn from_url(url: &str) -> Result<Storage, StorageError> {
         if url.starts_with("s3://") {
             Storage::s3(url)
         } else if let Some(path) = url.strip_prefix("file://") {
@@ -139,7 +139,8 @@ impl Storage {
     }
 
     /// An in-memory store (unit tests).
-    pub fn in_memory() -> Storage {
+    #[cfg(test)]
+    pub(crate) fn in_memory() -> Storage {
         Storage {
             store: Arc::new(object_store::memory::InMemory::new()),
             prefix: Path::default(),
@@ -148,13 +149,13 @@ impl Storage {
     }
 
     /// Writes an object atomically (readers see all of it or none).
-    pub async fn put(&self, key: &StorageKey, bytes: Bytes) -> Result<(), StorageError> {
+    pub(crate) async fn put(&self, key: &StorageKey, bytes: Bytes) -> Result<(), StorageError> {
         self.store.put(&key.path(&self.prefix), PutPayload::from_bytes(bytes)).await?;
         Ok(())
     }
 
     /// Reads a whole object.
-    pub async fn get(&self, key: &StorageKey) -> Result<Bytes, StorageError> {
+    pub(crate) async fn get(&self, key: &StorageKey) -> Result<Bytes, StorageError> {
         match self.store.get(&key.path(&self.prefix)).await {
             Ok(result) => Ok(result.bytes().await?),
             Err(object_store::Error::NotFound { .. }) => Err(StorageError::NotFound),
@@ -163,7 +164,7 @@ impl Storage {
     }
 
     /// Deletes an object; a missing one is not an error.
-    pub async fn delete(&self, key: &StorageKey) -> Result<(), StorageError> {
+    pub(crate) async fn delete(&self, key: &StorageKey) -> Result<(), StorageError> {
         match self.store.delete(&key.path(&self.prefix)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(error) => Err(error.into()),
@@ -171,7 +172,7 @@ impl Storage {
     }
 
     /// Deletes an image's original and every variant stored under it.
-    pub async fn delete_image(&self, image_id: Uuid) -> Result<(), StorageError> {
+    pub(crate) async fn delete_image(&self, image_id: Uuid) -> Result<(), StorageError> {
         self.delete(&StorageKey::Original { image_id }).await?;
         let variants = within(&self.prefix, &format!("variants/{image_id}"));
         let locations = self.store.list(Some(&variants)).map_ok(|meta| meta.location).boxed();

@@ -109,7 +109,7 @@ impl HttpClient {
     ///
     /// A host that does not resolve is `Failed`, not `NotAllowed`: whether a source can be
     /// fetched is found out later, per item.
-    pub async fn check_url(&self, url: &str) -> Result<(), FetchError> {
+    pub(crate) async fn check_url(&self, url: &str) -> Result<(), FetchError> {
         let url = parse_url(url)?;
         if let Some(host) = self.guard.policy.check_url_syntax(&url)? {
             let timeout = self.options.timeout;
@@ -122,7 +122,7 @@ impl HttpClient {
 
     /// Checks a URL's scheme, credentials and literal address, without resolving its host
     /// (for the second and later URLs of a host already checked with [`Self::check_url`]).
-    pub fn check_url_syntax(&self, url: &str) -> Result<(), FetchError> {
+    pub(crate) fn check_url_syntax(&self, url: &str) -> Result<(), FetchError> {
         let url = parse_url(url)?;
         self.guard.policy.check_url_syntax(&url)?;
         Ok(())
@@ -143,7 +143,7 @@ impl HttpClient {
     /// POSTs a JSON body (with `Content-Length`) and returns the answer's status, without
     /// following redirects (a 3xx is returned like any other status) and without reading the
     /// answer's body; for webhooks, where `NotAllowed` means "do not retry".
-    pub async fn post_json(
+    pub(crate) async fn post_json(
         &self,
         url: &str,
         body: Bytes,

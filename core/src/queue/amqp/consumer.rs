@@ -25,7 +25,7 @@ use crate::queue::{self, Family, HandleError, Message, MessageHandler, RetryPoli
 
 /// How long a stopping consumer waits for in-flight handlers; the unfinished ones are
 /// abandoned unacknowledged, so the broker hands their messages to another consumer.
-pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(8);
+pub(crate) const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(8);
 
 /// The first pause before reconnecting after a failed attempt; it doubles up to
 /// [`MAX_RECONNECT_DELAY`].
@@ -34,7 +34,7 @@ const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(30);
 
 /// The consumer of some family queues: [`AmqpConfig::consumer`].
 #[derive(Debug)]
-pub struct AmqpConsumer {
+pub(crate) struct AmqpConsumer {
     pub(super) config: AmqpConfig,
     pub(super) families: Vec<Family>,
 }
@@ -51,7 +51,7 @@ impl queue::Consumer for AmqpConsumer {
 /// `shutdown` is cancelled, reconnecting (with backoff) whenever the broker goes away.
 ///
 /// Returns `Ok` after a graceful stop; errors only for an unusable configuration.
-pub async fn consume(
+pub(crate) async fn consume(
     config: &AmqpConfig,
     families: &[Family],
     concurrency: usize,

@@ -1,7 +1,7 @@
 //! RabbitMQ: publisher confirms, manual acks after the database commit, a dead-letter
 //! queue, and reconnection after a broker restart.
 //!
-//! Producers ([`AmqpQueue`]) and consumers ([`consume`]) declare the same topology on
+//! Producers (`AmqpQueue`) and consumers (`consume`) declare the same topology on
 //! every connection (see `topology`). A message is published persistent on a channel in
 //! confirm mode, and [`Queue::publish`] returns only once the broker has confirmed it. A
 //! consumer acknowledges a delivery only after its handler returned `Ok`; a retryable
@@ -28,14 +28,16 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::queue::{Family, Message, Queue, QueueError, RetryPolicy};
-pub use consumer::{AmqpConsumer, SHUTDOWN_DEADLINE, consume};
+pub(crate) use consumer::AmqpConsumer;
+#[cfg(test)]
+use consumer::{SHUTDOWN_DEADLINE, consume};
 use topology::Topology;
 
 /// The exchange and queue prefix when none is configured.
 pub const DEFAULT_PREFIX: &str = "progimage";
 
 /// The header that counts deliveries of a message (1 for the first).
-pub const ATTEMPT_HEADER: &str = "x-progimage-attempt";
+pub(crate) const ATTEMPT_HEADER: &str = "x-progimage-attempt";
 
 /// How long connecting, and waiting for a publish confirm, may take.
 const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,7 +56,8 @@ pub struct AmqpConfig {
 
 impl AmqpConfig {
     /// A configuration with the default prefix and retry policy.
-    pub fn new(url: impl Into<String>) -> AmqpConfig {
+    #[cfg(test)]
+    pub(crate) fn new(url: impl Into<String>) -> AmqpConfig {
         AmqpConfig {
             url: url.into(),
             prefix: DEFAULT_PREFIX.to_owned(),
@@ -63,7 +66,7 @@ impl AmqpConfig {
     }
 
     /// The consumer of `families` on this broker.
-    pub fn consumer(&self, families: &[Family]) -> AmqpConsumer {
+    pub(crate) fn consumer(&self, families: &[Family]) -> AmqpConsumer {
         AmqpConsumer { config: self.clone(), families: families.to_vec() }
     }
 
@@ -172,7 +175,7 @@ async fn publish_confirmed(
 /// The producer side: cheap to clone; one connection with one confirm-mode channel,
 /// reopened on the next call after it dropped.
 #[derive(Clone)]
-pub struct AmqpQueue {
+pub(crate) struct AmqpQueue {
     inner: Arc<Producer>,
 }
 
@@ -213,7 +216,7 @@ impl fmt::Debug for AmqpQueue {
 
 impl AmqpQueue {
     /// Connects and declares the topology; fails if the broker cannot be reached.
-    pub async fn connect(config: &AmqpConfig) -> Result<AmqpQueue, QueueError> {
+    pub(crate) async fn connect(config: &AmqpConfig) -> Result<AmqpQueue, QueueError> {
         let producer = Producer {
             uri: config.uri()?,
             topology: Topology::new(&config.prefix, &config.retry),

@@ -33,7 +33,7 @@ impl DbError {
     /// of resources, shutting down, busy (SQLite) or chose this transaction as a
     /// serialization or deadlock victim. Constraint violations, corrupt rows and failed
     /// migrations are not.
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         let DbError::Sqlx(error) = self else { return false };
         match error {
             sqlx::Error::PoolTimedOut
@@ -50,7 +50,7 @@ impl DbError {
 impl DbError {
     /// Whether the database has no room left: Postgres `disk_full` (53100), SQLite
     /// `SQLITE_FULL` (13).
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         let DbError::Sqlx(sqlx::Error::Database(error)) = self else { return false };
         error.code().is_some_and(|code| {
             code == "53100" || (code.len() < 5 && code.parse::<u32>().is_ok_and(|c| c & 0xff == 13))
@@ -71,7 +71,7 @@ fn transient_code(code: &str) -> bool {
 
 /// Which database a repository talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -94,7 +94,7 @@ pub struct ImageRecord {
 
 /// A stored variant of an image.
 #[derive(Debug, Clone, PartialEq)]
-pub struct VariantRecord {
+pub(crate) struct VariantRecord {
     pub image_id: Uuid,
     pub variant_hash: String,
     pub format: ImageFormat,
@@ -107,7 +107,7 @@ pub struct VariantRecord {
 
 /// A durable queue task.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TaskRecord {
+pub(crate) struct TaskRecord {
     pub id: Uuid,
     pub kind: String,
     pub payload: String,
@@ -122,12 +122,12 @@ pub struct Repository {
 }
 
 /// Formats a time the way every row stores it.
-pub fn format_time(time: DateTime<Utc>) -> String {
+pub(crate) fn format_time(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// The current time, truncated to the stored precision.
-pub fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
 }
@@ -251,7 +251,7 @@ impl Repository {
     }
 
     /// Records a stored image.
-    pub async fn insert_image(&self, image: &ImageRecord) -> Result<(), DbError> {
+    pub(crate) async fn insert_image(&self, image: &ImageRecord) -> Result<(), DbError> {
         sqlx::query(
             "insert into images (id, tenant, format, content_type, width, height, bytes, \
              sha256, filename, created_at, source_image_id, job_id) \
@@ -276,7 +276,11 @@ impl Repository {
     }
 
     /// One image of a tenant.
-    pub async fn get_image(&self, tenant: &str, id: Uuid) -> Result<Option<ImageRecord>, DbError> {
+    pub(crate) async fn get_image(
+        &self,
+        tenant: &str,
+        id: Uuid,
+    ) -> Result<Option<ImageRecord>, DbError> {
         let row = sqlx::query(concat!(
             "select ",
             image_columns!(),
@@ -325,7 +329,7 @@ impl Repository {
     }
 
     /// Deletes an image row and its variant rows; `false` when it was not the tenant's.
-    pub async fn delete_image(&self, tenant: &str, id: Uuid) -> Result<bool, DbError> {
+    pub(crate) async fn delete_image(&self, tenant: &str, id: Uuid) -> Result<bool, DbError> {
         let mut transaction = self.begin_write().await?;
         let deleted = sqlx::query("delete from images where id = $1 and tenant = $2")
             .bind(id.to_string())
@@ -344,7 +348,7 @@ impl Repository {
     }
 
     /// A stored variant, if made.
-    pub async fn get_variant(
+    pub(crate) async fn get_variant(
         &self,
         image_id: Uuid,
         variant_hash: &str,
@@ -362,7 +366,7 @@ impl Repository {
 
     /// Records a variant whose object is written; a second writer of the same variant is
     /// a no-op (the bytes are the same).
-    pub async fn insert_variant(&self, variant: &VariantRecord) -> Result<(), DbError> {
+    pub(crate) async fn insert_variant(&self, variant: &VariantRecord) -> Result<(), DbError> {
         sqlx::query(
             "insert into variants (image_id, variant_hash, format, bytes, sha256, width, \
              height, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -392,7 +396,11 @@ impl Repository {
     }
 
     /// Forgets a variant row (its object is missing: evicted or lost).
-    pub async fn delete_variant(&self, image_id: Uuid, variant_hash: &str) -> Result<(), DbError> {
+    pub(crate) async fn delete_variant(
+        &self,
+        image_id: Uuid,
+        variant_hash: &str,
+    ) -> Result<(), DbError> {
         sqlx::query("delete from variants where image_id = $1 and variant_hash = $2")
             .bind(image_id.to_string())
             .bind(variant_hash)
@@ -402,7 +410,12 @@ impl Repository {
     }
 
     /// Adds a queued task.
-    pub async fn insert_task(&self, id: Uuid, kind: &str, payload: &str) -> Result<(), DbError> {
+    pub(crate) async fn insert_task(
+        &self,
+        id: Uuid,
+        kind: &str,
+        payload: &str,
+    ) -> Result<(), DbError> {
         let now = format_time(now());
         sqlx::query(
             "insert into tasks (id, kind, payload, status, attempts, created_at, updated_at) \
@@ -420,7 +433,7 @@ impl Repository {
 
     /// Marks a task running and counts the attempt; `None` when it is not pending
     /// (already done by another consumer, or gone).
-    pub async fn start_task(&self, id: Uuid) -> Result<Option<TaskRecord>, DbError> {
+    pub(crate) async fn start_task(&self, id: Uuid) -> Result<Option<TaskRecord>, DbError> {
         let row = sqlx::query(
             "update tasks set status = 'running', attempts = attempts + 1, updated_at = $1 \
              where id = $2 and status in ('queued', 'running') \
@@ -443,7 +456,7 @@ impl Repository {
 
     /// Ends a task (`done` or `failed`); finished rows are deleted, failures kept for
     /// inspection.
-    pub async fn finish_task(&self, id: Uuid, succeeded: bool) -> Result<(), DbError> {
+    pub(crate) async fn finish_task(&self, id: Uuid, succeeded: bool) -> Result<(), DbError> {
         if succeeded {
             sqlx::query("delete from tasks where id = $1")
                 .bind(id.to_string())
@@ -460,7 +473,7 @@ impl Repository {
     }
 
     /// Tasks not finished (queued, or running when the process stopped), oldest first.
-    pub async fn pending_tasks(&self) -> Result<Vec<Uuid>, DbError> {
+    pub(crate) async fn pending_tasks(&self) -> Result<Vec<Uuid>, DbError> {
         let rows =
             sqlx::query("select id from tasks where status in ('queued', 'running') order by id")
                 .fetch_all(&self.pool)
@@ -469,7 +482,7 @@ impl Repository {
     }
 
     /// A service-wide setting.
-    pub async fn get_setting(&self, name: &str) -> Result<Option<String>, DbError> {
+    pub(crate) async fn get_setting(&self, name: &str) -> Result<Option<String>, DbError> {
         let row = sqlx::query("select value from settings where name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
@@ -479,7 +492,7 @@ impl Repository {
 
     /// Stores a setting unless one exists; returns the value that is stored (so racing
     /// processes agree on one value).
-    pub async fn init_setting(&self, name: &str, value: &str) -> Result<String, DbError> {
+    pub(crate) async fn init_setting(&self, name: &str, value: &str) -> Result<String, DbError> {
         sqlx::query(
             "insert into settings (name, value) values ($1, $2) on conflict (name) do nothing",
         )

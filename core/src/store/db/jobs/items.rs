@@ -22,7 +22,7 @@ pub enum ItemStatus {
 
 impl ItemStatus {
     /// The wire name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ItemStatus::Queued => "queued",
             ItemStatus::Running => "running",
@@ -154,7 +154,7 @@ pub(super) async fn insert_items(
 
 impl Repository {
     /// A job's items in index order.
-    pub async fn job_items(&self, job_id: Uuid) -> Result<Vec<ItemRecord>, DbError> {
+    pub(crate) async fn job_items(&self, job_id: Uuid) -> Result<Vec<ItemRecord>, DbError> {
         let rows = sqlx::query(concat!(
             "select ",
             item_columns!(),
@@ -168,7 +168,7 @@ impl Repository {
 
     /// Marks an item running (counting the attempt) unless it has ended; a redelivered
     /// item that was running when its worker died is claimed again.
-    pub async fn claim_item(
+    pub(crate) async fn claim_item(
         &self,
         job_id: Uuid,
         index: u32,
@@ -198,7 +198,7 @@ impl Repository {
     }
 
     /// Ends a running item and counts it on its job; returns the job when this ended it.
-    pub async fn finish_item(
+    pub(crate) async fn finish_item(
         &self,
         job_id: Uuid,
         index: u32,
@@ -245,7 +245,11 @@ impl Repository {
 
     /// Records that the broker confirmed the messages of a job's items (`index`: one item,
     /// or all of them), so the sweeper leaves them alone.
-    pub async fn mark_published(&self, job_id: Uuid, index: Option<u32>) -> Result<(), DbError> {
+    pub(crate) async fn mark_published(
+        &self,
+        job_id: Uuid,
+        index: Option<u32>,
+    ) -> Result<(), DbError> {
         match index {
             None => {
                 sqlx::query("update job_items set published = 1 where job_id = $1")
@@ -268,7 +272,7 @@ impl Repository {
     /// confirmed (lost between the commit and the confirm, or submitted while the broker was
     /// down). A sweep marks each published once the broker confirms it, so it is not
     /// touched here: an item whose re-publish fails simply comes back next round.
-    pub async fn stale_queued_items(
+    pub(crate) async fn stale_queued_items(
         &self,
         older_than: DateTime<Utc>,
         limit: u32,
@@ -295,7 +299,7 @@ impl Repository {
     }
 
     /// Every unfinished item (queued, or running when the process stopped).
-    pub async fn unfinished_items(&self) -> Result<Vec<(Uuid, u32, Family)>, DbError> {
+    pub(crate) async fn unfinished_items(&self) -> Result<Vec<(Uuid, u32, Family)>, DbError> {
         let rows = sqlx::query(
             "select job_id, idx, family from job_items where status in ('queued', 'running') \
              order by job_id, idx",

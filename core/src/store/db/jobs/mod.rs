@@ -28,7 +28,7 @@ pub enum JobStatus {
 
 impl JobStatus {
     /// Every status, for validating filters.
-    pub const ALL: [JobStatus; 6] = [
+    pub(crate) const ALL: [JobStatus; 6] = [
         JobStatus::Queued,
         JobStatus::Running,
         JobStatus::Succeeded,
@@ -38,7 +38,7 @@ impl JobStatus {
     ];
 
     /// The wire name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             JobStatus::Queued => "queued",
             JobStatus::Running => "running",
@@ -78,7 +78,7 @@ pub struct JobRecord {
 
 /// A new job: its row and its items.
 #[derive(Debug, Clone)]
-pub struct NewJob {
+pub(crate) struct NewJob {
     pub id: Uuid,
     pub tenant: String,
     pub metadata: Option<String>,
@@ -89,7 +89,7 @@ pub struct NewJob {
 
 /// What inserting a job with an idempotency key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Inserted {
+pub(crate) enum Inserted {
     /// The job is new.
     Created,
     /// The key was used before with the same body: that job.
@@ -153,7 +153,7 @@ fn job_from_row(row: &AnyRow) -> Result<JobRecord, DbError> {
 impl Repository {
     /// Inserts a job and its items in one transaction, after claiming the idempotency
     /// key if one is given (a concurrent duplicate waits on the key's row, then finds it).
-    pub async fn insert_job(
+    pub(crate) async fn insert_job(
         &self,
         job: &NewJob,
         idempotency: Option<(&str, &str)>,
@@ -212,7 +212,11 @@ impl Repository {
     }
 
     /// One job of a tenant.
-    pub async fn get_job(&self, tenant: &str, id: Uuid) -> Result<Option<JobRecord>, DbError> {
+    pub(crate) async fn get_job(
+        &self,
+        tenant: &str,
+        id: Uuid,
+    ) -> Result<Option<JobRecord>, DbError> {
         let row = sqlx::query(concat!(
             "select ",
             job_columns!(),
@@ -226,7 +230,7 @@ impl Repository {
     }
 
     /// One job, whoever's (workers and the webhook dispatcher).
-    pub async fn job_by_id(&self, id: Uuid) -> Result<Option<JobRecord>, DbError> {
+    pub(crate) async fn job_by_id(&self, id: Uuid) -> Result<Option<JobRecord>, DbError> {
         let row = sqlx::query(concat!("select ", job_columns!(), " from jobs where id = $1"))
             .bind(id.to_string())
             .fetch_optional(&self.pool)
@@ -235,7 +239,7 @@ impl Repository {
     }
 
     /// A tenant's jobs, newest first, optionally of one status, after the cursor id.
-    pub async fn list_jobs(
+    pub(crate) async fn list_jobs(
         &self,
         tenant: &str,
         status: Option<JobStatus>,
@@ -262,7 +266,11 @@ impl Repository {
 
     /// Cancels a tenant's job: queued items become cancelled at once; running ones finish.
     /// Returns the job (unchanged when it had finished), or `None` when it is not theirs.
-    pub async fn cancel_job(&self, tenant: &str, id: Uuid) -> Result<Option<JobRecord>, DbError> {
+    pub(crate) async fn cancel_job(
+        &self,
+        tenant: &str,
+        id: Uuid,
+    ) -> Result<Option<JobRecord>, DbError> {
         let now = format_time(now());
         let mut transaction = self.begin_write().await?;
         let owned = sqlx::query("select finished_at from jobs where id = $1 and tenant = $2")
@@ -300,7 +308,10 @@ impl Repository {
     }
 
     /// The images a job wrote (its succeeded items' outputs).
-    pub async fn job_outputs(&self, job_id: Uuid) -> Result<Vec<super::ImageRecord>, DbError> {
+    pub(crate) async fn job_outputs(
+        &self,
+        job_id: Uuid,
+    ) -> Result<Vec<super::ImageRecord>, DbError> {
         let rows = sqlx::query(concat!(
             "select ",
             super::image_columns!(),

@@ -10,7 +10,7 @@ use crate::db::{DbError, Repository, format_time, now, parse_uuid};
 impl Repository {
     /// Claims one job whose webhook delivery is due, leasing it until `lease_until` so no
     /// other dispatcher takes it meanwhile.
-    pub async fn claim_due_webhook(
+    pub(crate) async fn claim_due_webhook(
         &self,
         lease_until: DateTime<Utc>,
     ) -> Result<Option<JobRecord>, DbError> {
@@ -33,7 +33,7 @@ impl Repository {
 
     /// Records one delivery attempt: its status (none when there was no answer), whether
     /// it was delivered, and when the next attempt is due (none: stop).
-    pub async fn record_webhook_attempt(
+    pub(crate) async fn record_webhook_attempt(
         &self,
         job_id: Uuid,
         status: Option<u16>,
