@@ -93,6 +93,6 @@ impl JobService {
         limit: u32,
         before: Option<Uuid>,
     ) -> Result<Vec<JobRecord>, DbError> {
-        self.repository().list_jobs(tenant, status, limit, before).await
+        self.repository().list_jobs(tenant, (status, limit, before)).await
     }
 }

@@ -238,13 +238,12 @@ impl Repository {
         row.as_ref().map(job_from_row).transpose()
     }
 
-    /// A tenant's jobs, newest first, optionally of one status, after the cursor id.
+    /// A tenant's jobs, newest first: `limit` of them, optionally of one status, older
+    /// than the cursor id.
     pub(crate) async fn list_jobs(
         &self,
         tenant: &str,
-        status: Option<JobStatus>,
-        limit: u32,
-        before: Option<Uuid>,
+        (status, limit, before): (Option<JobStatus>, u32, Option<Uuid>),
     ) -> Result<Vec<JobRecord>, DbError> {
         // Absent filters compare against values that match everything.
         let before = before.map_or_else(|| "~".to_string(), |id| id.to_string());
