@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use progimage_core::format::ImageFormat;
 use progimage_core::problem::Problem;
-use progimage_core::spec::{MAX_SIDE, STEP_PARAMS};
+use progimage_core::spec::{MAX_SIDE, step_params};
 use progimage_core::views::{ImageView, ItemView, JobView, WebhookView};
 use serde_json::json;
 use utoipa::openapi::content::ContentBuilder;
@@ -570,7 +570,7 @@ impl IntoParams for TransformParams {
         };
         let schema = AnyOfBuilder::new()
             .item(form(&|name| name != "ops", "step parameters"))
-            .item(form(&|name| !STEP_PARAMS.contains(&name), "ops"));
+            .item(form(&|name| !step_params().contains(&name), "ops"));
         vec![
             ParameterBuilder::new()
                 .name("transformation")
@@ -1128,7 +1128,7 @@ mod tests {
             ("contrast", "1"),
             ("mask", "circle"),
         ];
-        assert_eq!(valid.map(|(name, _)| name), STEP_PARAMS);
+        assert_eq!(valid.map(|(name, _)| name).to_vec(), step_params());
         for (name, value) in valid {
             assert!(steps[name].is_object() && ops.get(name).is_none(), "{name}");
             let step = (name.to_string(), value.to_string());

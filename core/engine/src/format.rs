@@ -29,20 +29,17 @@ impl ImageFormat {
         ImageFormat::Svg,
     ];
 
+    /// Other spellings a `format` value or a path extension may use.
+    pub const ALIASES: [(&'static str, ImageFormat); 2] =
+        [("jpg", ImageFormat::Jpeg), ("tif", ImageFormat::Tiff)];
+
     /// Parses a `format` value or a path extension (case-insensitive, with aliases).
     pub fn from_name(name: &str) -> Option<ImageFormat> {
-        let lower = name.to_ascii_lowercase();
-        Some(match lower.as_str() {
-            "jpeg" | "jpg" => ImageFormat::Jpeg,
-            "png" => ImageFormat::Png,
-            "webp" => ImageFormat::Webp,
-            "gif" => ImageFormat::Gif,
-            "avif" => ImageFormat::Avif,
-            "tiff" | "tif" => ImageFormat::Tiff,
-            "bmp" => ImageFormat::Bmp,
-            "svg" => ImageFormat::Svg,
-            _ => return None,
-        })
+        let named = ImageFormat::ALL.into_iter().map(|format| (format.name(), format));
+        named
+            .chain(ImageFormat::ALIASES)
+            .find(|(spelling, _)| spelling.eq_ignore_ascii_case(name))
+            .map(|(_, format)| format)
     }
 
     /// Parses a `Content-Type` value (parameters such as `; charset=` are ignored).

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::*;
+use crate::format::ImageFormat;
 
 const ID: &str = "0192f7e1-7c3a-7b4e-8f00-123456789abc";
 
@@ -463,7 +464,7 @@ fn ops_errors_name_the_step_and_the_problem() {
         ("rotate", "ops step 1: rotate needs degrees"),
         ("rotate:", "ops step 1: rotate must be a finite number of degrees"),
         ("rotate:nan", "ops step 1: rotate must be a finite number of degrees"),
-        ("flip", "ops step 1: flip needs an axis"),
+        ("flip", "ops step 1: flip needs axis"),
         ("flip:x", "ops step 1: flip must be h or v"),
         ("blur", "ops step 1: blur needs sigma"),
         ("sharpen:sigma=-1", "ops step 1: sigma must be a number from 0 to 100"),
