@@ -11,6 +11,7 @@ pub mod net;
 pub mod problem;
 pub mod processor;
 pub mod queue;
+pub mod requests;
 pub mod service;
 pub mod signature;
 pub mod storage;

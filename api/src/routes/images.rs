@@ -9,11 +9,11 @@ use base64::Engine as _;
 use progimage_core::db::ImageRecord;
 use progimage_core::format::ImageFormat;
 use progimage_core::queue::{Family, Message};
+use progimage_core::requests::UrlUpload;
 use progimage_core::service::{ServiceError, Upload};
-use progimage_core::spec::Transform;
+use progimage_core::spec::{Transform, from_json_body};
 use progimage_core::views::ImageView;
 use serde::Serialize;
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::Tenant;
@@ -22,7 +22,7 @@ use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::extract::{
     PathText, check_content_length, disposition_filename, drained, json_object, media_type,
-    no_other_params, only_keys, page_limit, path_uuid, query_pairs, read_body, take_params,
+    no_other_params, page_limit, path_uuid, query_pairs, read_body, take_params,
 };
 use crate::openapi::VariantDownload;
 use progimage_core::problem::ErrorCode;
@@ -165,22 +165,9 @@ async fn upload(
         }
         "application/json" => {
             let body = read_body(&headers, request.into_body(), 64 * 1024).await?;
-            let object = json_object(&body)?;
-            only_keys(&object, &["url", "filename"], "")?;
-            let url = match object.get("url") {
-                Some(Value::String(url)) => url.clone(),
-                _ => return Err(ApiError::invalid_parameter("url", "url must be a string")),
-            };
-            let filename = match object.get("filename") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(name)) => Some(name.clone()),
-                Some(_) => {
-                    return Err(ApiError::invalid_parameter(
-                        "filename",
-                        "filename must be a string",
-                    ));
-                }
-            };
+            let UrlUpload { url, filename } = from_json_body(&json_object(&body)?)?;
+            let url =
+                url.ok_or_else(|| ApiError::invalid_parameter("url", "url must be a string"))?;
             let fetched = context.http.fetch(&url).await.map_err(|error| {
                 let mut error = ApiError::from(error);
                 if error.param().is_none() && error.status() == StatusCode::BAD_REQUEST {

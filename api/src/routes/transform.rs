@@ -7,14 +7,14 @@ use axum::routing::post;
 use axum::{Extension, Router};
 use progimage_core::format::ImageFormat;
 use progimage_core::imaging::Encoded;
-use progimage_core::spec::{OutputSettings, Pipeline, Transform};
-use serde_json::Value;
+use progimage_core::requests::{TransformBody, TransformFields};
+use progimage_core::spec::{Pipeline, Transform, from_json_body};
 
 use crate::auth::Tenant;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::extract::{
-    json_object, media_type, no_other_params, only_keys, query_pairs, read_body, take_params,
+    json_object, media_type, no_other_params, query_pairs, read_body, take_params,
 };
 use crate::routes::images::{body_id, ops_param};
 
@@ -22,19 +22,6 @@ use crate::routes::images::{body_id, ops_param};
 pub fn router() -> Router<AppContext> {
     Router::new().route("/v1/transform", post(transform))
 }
-
-/// The JSON keys of a transform request.
-const JSON_KEYS: [&str; 9] = [
-    "url",
-    "image_id",
-    "operations",
-    "format",
-    "quality",
-    "lossless",
-    "background",
-    "strip",
-    "svg",
-];
 
 /// `POST /v1/transform`: a raw image body with the transformations in the query, or JSON.
 #[utoipa::path(
@@ -87,15 +74,16 @@ async fn transform(
         let object = json_object(&body)?;
         // The JSON form carries everything in the body.
         no_other_params(&query_pairs(query.as_deref())?)?;
-        only_keys(&object, &JSON_KEYS, "")?;
-        let pipeline = match object.get("operations") {
-            None | Some(Value::Null) => Pipeline::default(),
-            Some(operations) => Pipeline::from_json(operations, "operations")?,
+        let TransformBody { fields, settings } = from_json_body(&object)?;
+        let TransformFields { url, image_id, operations } = fields;
+        let pipeline = match operations {
+            None => Pipeline::default(),
+            Some(operations) => Pipeline::from_json(&operations.0, "operations")?,
         };
-        let transform = Transform { pipeline, output: OutputSettings::from_json(&object, "")? };
-        match (object.get("url"), object.get("image_id")) {
-            (Some(Value::String(url)), None) => {
-                let fetched = context.http.fetch(url).await.map_err(|error| {
+        let transform = Transform { pipeline, output: settings.output() };
+        match (url, image_id) {
+            (Some(url), None) => {
+                let fetched = context.http.fetch(&url).await.map_err(|error| {
                     let error = ApiError::from(error);
                     if error.status() == StatusCode::BAD_REQUEST {
                         error.with_param("url")
@@ -105,8 +93,8 @@ async fn transform(
                 })?;
                 context.service.transform_bytes(&tenant, fetched.bytes, None, &transform).await?
             }
-            (None, Some(Value::String(id))) => {
-                let id = body_id(id, "image_id")?;
+            (None, Some(id)) => {
+                let id = body_id(&id, "image_id")?;
                 let image = context
                     .service
                     .image(&tenant, id)
@@ -119,12 +107,6 @@ async fn transform(
                     "url",
                     "give exactly one of url or image_id",
                 ));
-            }
-            (Some(_), None) => {
-                return Err(ApiError::invalid_parameter("url", "url must be a string"));
-            }
-            (None, Some(_)) => {
-                return Err(ApiError::invalid_parameter("image_id", "image_id must be a string"));
             }
         }
     } else {

@@ -49,6 +49,7 @@ macro_rules! words {
     };
 }
 
+mod body;
 mod json;
 mod kind;
 mod query;
@@ -57,6 +58,7 @@ mod step;
 mod table;
 mod text;
 
+pub use body::{WithSettings, from_json_body, not_null};
 pub use kind::{Kind, Parsed};
 pub use query::{QueryParam, query_param, step_params};
 pub use settings::{OutputSettings, SETTINGS, SettingDef, Settings};
