@@ -5,23 +5,28 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use utoipa::openapi::schema::{ArrayBuilder, Schema};
+use utoipa::openapi::schema::{ArrayBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::spec::{WithSettings, not_null};
 
-/// A pipeline in the JSON form, kept as given: the step parser checks it at its path
-/// (`items[3].operations`), naming the key at fault and every unknown key of a step, which
-/// the steps' order-free keys would not let a derived `Deserialize` do.
+/// A pipeline in the JSON form (the `Operations` schema), kept as given: the step parser
+/// checks it at its path (`items[3].operations`), naming the key at fault and every unknown
+/// key of a step, which the steps' order-free keys would not let a derived `Deserialize`
+/// do.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(transparent)]
 pub struct Operations(pub Value);
 
 impl PartialSchema for Operations {
-    /// A list of the `Operation` schema, which the API's document makes from the table.
+    /// A list of the `Operation` schema, which the API's document makes from the table;
+    /// `null` counts as absent.
     fn schema() -> RefOr<Schema> {
-        ArrayBuilder::new().items(Ref::from_schema_name("Operation")).into()
+        ArrayBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+            .items(Ref::from_schema_name("Operation"))
+            .into()
     }
 }
 
@@ -37,7 +42,7 @@ pub struct JobFields {
     #[schema(min_items = 1, max_items = 10000, value_type = Vec<ItemFields>)]
     pub items: Option<Vec<ItemBody>>,
     /// Each item's steps unless it has its own.
-    #[schema(inline)]
+    #[schema(nullable = false)]
     pub operations: Option<Operations>,
     /// Where the finished job is POSTed, signed (see `GET /v1/webhook-secret`).
     pub webhook_url: Option<String>,
@@ -57,13 +62,14 @@ pub type JobBody = WithSettings<JobFields>;
 pub struct ItemFields {
     /// One of the caller's images (a missing one fails this item with `not_found`).
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(value_type = Option<uuid::Uuid>)]
+    #[schema(value_type = Option<uuid::Uuid>, nullable = false)]
     pub image_id: Option<String>,
     /// A remote source (an unreachable one fails this item with `fetch_failed`).
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub url: Option<String>,
     /// This item's steps, replacing the job's.
-    #[schema(inline)]
+    #[schema(nullable = false)]
     pub operations: Option<Operations>,
 }
 
@@ -77,13 +83,14 @@ pub type ItemBody = WithSettings<ItemFields>;
 pub struct TransformFields {
     /// A remote source the SSRF rules allow.
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub url: Option<String>,
     /// One of the caller's images.
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(value_type = Option<uuid::Uuid>)]
+    #[schema(value_type = Option<uuid::Uuid>, nullable = false)]
     pub image_id: Option<String>,
     /// The steps, in order.
-    #[schema(inline)]
+    #[schema(nullable = false)]
     pub operations: Option<Operations>,
 }
 
@@ -96,7 +103,7 @@ pub type TransformBody = WithSettings<TransformFields>;
 pub struct UrlUpload {
     /// An `http` or `https` URL the SSRF rules allow.
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, required = true)]
     pub url: Option<String>,
     /// Defaults to the URL's last segment.
     pub filename: Option<String>,

@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::extract::{
     json_object, media_type, no_other_params, query_pairs, read_body, take_params,
 };
+use crate::routes::doc;
 use crate::routes::images::{body_id, ops_param};
 
 /// The routes of this resource.
@@ -34,30 +35,30 @@ pub fn router() -> Router<AppContext> {
         transformations in the query, or a JSON body carrying everything (no query \
         parameters then). `format` defaults to the source's.",
     params(
-        ("format" = Option<crate::openapi::Format>, Query,
+        ("format" = Option<doc::Format>, Query,
             description = "The output format (raw body only); unknown → 400."),
-        crate::openapi::TransformParams,
+        doc::TransformQuery,
     ),
     request_body(
         description = "The image bytes with their Content-Type, or the JSON form.",
         content(
-            (crate::openapi::ImageBytes = "image/jpeg"), (crate::openapi::ImageBytes = "image/jpg"),
-            (crate::openapi::ImageBytes = "image/png"), (crate::openapi::ImageBytes = "image/webp"),
-            (crate::openapi::ImageBytes = "image/gif"), (crate::openapi::ImageBytes = "image/avif"),
-            (crate::openapi::ImageBytes = "image/tiff"), (crate::openapi::ImageBytes = "image/bmp"),
-            (crate::openapi::ImageBytes = "image/x-ms-bmp"),
-            (crate::openapi::ImageBytes = "image/svg+xml"),
-            (crate::openapi::ImageBytes = "application/octet-stream"),
-            (crate::openapi::TransformRequest = "application/json"),
+            (doc::ImageBytes = "image/jpeg"), (doc::ImageBytes = "image/jpg"),
+            (doc::ImageBytes = "image/png"), (doc::ImageBytes = "image/webp"),
+            (doc::ImageBytes = "image/gif"), (doc::ImageBytes = "image/avif"),
+            (doc::ImageBytes = "image/tiff"), (doc::ImageBytes = "image/bmp"),
+            (doc::ImageBytes = "image/x-ms-bmp"),
+            (doc::ImageBytes = "image/svg+xml"),
+            (doc::ImageBytes = "application/octet-stream"),
+            (doc::TransformRequest = "application/json"),
         )
     ),
     responses(
-        (status = 200, response = crate::openapi::TransformBody),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 200, response = doc::TransformBody),
+        (status = 400, response = doc::BadRequest),
+        (status = 404, response = doc::NotFound),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::Unprocessable),
     )
 )]
 async fn transform(

@@ -213,9 +213,8 @@ pub static OPS: &[OpDef] = &[
     OpDef {
         op: Op::Rotate,
         name: "rotate",
-        description: "Rotate clockwise by any finite number of degrees, modulo 360; \
-            90/180/270 exact, other angles grow the canvas (filled with `bg`, else \
-            transparent where the output has alpha, else white).",
+        description: "Rotate clockwise; 90/180/270 exact, other angles grow the canvas \
+            (filled with `bg`, else transparent where the output has alpha, else white).",
         keys: &[KeyDef {
             key: Key::Degrees,
             name: "degrees",
@@ -223,7 +222,8 @@ pub static OPS: &[OpDef] = &[
             kind: Kind::Finite { unit: "degrees" },
             default: None,
             required: true,
-            description: "Clockwise degrees; negative turns counter-clockwise.",
+            description: "Any finite number of degrees, modulo 360; negative turns \
+                counter-clockwise.",
         }],
         needs_one_of: &[],
         main: Main::Key(Key::Degrees),
@@ -232,7 +232,7 @@ pub static OPS: &[OpDef] = &[
     OpDef {
         op: Op::Flip,
         name: "flip",
-        description: "Mirror left-right (`h`) or top-bottom (`v`).",
+        description: "Mirror along an axis.",
         keys: &[KeyDef {
             key: Key::Axis,
             name: "axis",
@@ -259,7 +259,7 @@ pub static OPS: &[OpDef] = &[
         op: Op::Blur,
         name: "blur",
         description: "Gaussian blur.",
-        keys: &[sigma("Gaussian sigma; 0 = no-op.")],
+        keys: &[sigma("Its sigma; 0 = no-op.")],
         needs_one_of: &[],
         main: Main::Key(Key::Sigma),
         query: QueryForm::Main,
@@ -268,7 +268,7 @@ pub static OPS: &[OpDef] = &[
         op: Op::Sharpen,
         name: "sharpen",
         description: "Unsharp mask.",
-        keys: &[sigma("Unsharp-mask sigma; 0 = no-op.")],
+        keys: &[sigma("Its sigma; 0 = no-op.")],
         needs_one_of: &[],
         main: Main::Key(Key::Sigma),
         query: QueryForm::Main,
