@@ -142,21 +142,6 @@ pub fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// Refuses keys of a JSON object outside `allowed`, naming the first (with its path).
-pub fn only_keys(
-    object: &Map<String, Value>,
-    allowed: &[&str],
-    prefix: &str,
-) -> Result<(), ApiError> {
-    match object.keys().find(|key| !allowed.contains(&key.as_str())) {
-        Some(key) => {
-            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-            Err(ApiError::invalid_parameter(path.clone(), format!("unknown field {path}")))
-        }
-        None => Ok(()),
-    }
-}
-
 /// The media type of a request, lowercased and without parameters; a missing header
 /// reads as `application/octet-stream`.
 pub fn media_type(headers: &HeaderMap) -> String {

@@ -50,6 +50,7 @@ pub fn build_router(context: AppContext) -> Router {
     Router::new()
         .merge(v1)
         .merge(routes::health::router())
+        .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(context.clone())

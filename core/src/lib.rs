@@ -26,7 +26,7 @@ mod runtime;
 mod store;
 
 pub use domain::problem;
-pub use images::{engine, service, views};
+pub use images::{engine, requests, service, views};
 pub use runtime::{app, config, processor, telemetry};
 pub use store::{db, storage};
 

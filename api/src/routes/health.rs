@@ -1,4 +1,5 @@
-//! Operations: liveness, readiness, metrics and the OpenAPI document (never behind auth).
+//! Operations: liveness, readiness and metrics (never behind auth; the OpenAPI document,
+//! also one of them, is served by `crate::openapi`).
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -15,7 +16,6 @@ pub fn router() -> Router<AppContext> {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi))
 }
 
 /// Alive.
@@ -93,16 +93,4 @@ async fn readyz(State(context): State<AppContext>) -> Response {
 async fn metrics(State(context): State<AppContext>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], context.metrics.render())
         .into_response()
-}
-
-/// This document.
-#[utoipa::path(
-    get,
-    path = "/openapi.json",
-    tag = "operations",
-    operation_id = "openapi",
-    responses((status = 200, description = "The OpenAPI 3.1 document.", body = Object))
-)]
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(crate::openapi::document())
 }

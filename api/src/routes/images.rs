@@ -8,12 +8,13 @@ use axum::{Extension, Json, Router};
 use base64::Engine as _;
 use progimage_core::db::ImageRecord;
 use progimage_core::format::ImageFormat;
+use progimage_core::problem::{ErrorCode, Problem};
 use progimage_core::queue::{Family, Message};
+use progimage_core::requests::UrlUpload;
 use progimage_core::service::{ServiceError, Upload};
-use progimage_core::spec::Transform;
+use progimage_core::spec::{Transform, from_json_body};
 use progimage_core::views::ImageView;
 use serde::Serialize;
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::Tenant;
@@ -22,10 +23,9 @@ use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::extract::{
     PathText, check_content_length, disposition_filename, drained, json_object, media_type,
-    no_other_params, only_keys, page_limit, path_uuid, query_pairs, read_body, take_params,
+    no_other_params, page_limit, path_uuid, query_pairs, read_body, take_params,
 };
-use crate::openapi::VariantDownload;
-use progimage_core::problem::ErrorCode;
+use crate::routes::doc;
 
 /// Most parts one multipart upload may carry.
 const MAX_PARTS: usize = 100;
@@ -44,6 +44,23 @@ pub struct ImagePage {
     pub images: Vec<ImageView>,
     pub next_cursor: Option<String>,
 }
+
+/// The answer to a multipart upload, one item per `file` part in part order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MultipartResult {
+    pub items: Vec<MultipartItem>,
+}
+
+/// One part's outcome: the stored image, or the problem that kept it out.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MultipartItem {
+    pub image: Option<ImageView>,
+    pub error: Option<Problem>,
+}
+
+/// The documentation of `GET|HEAD /v1/images/{id}.{ext}`, the variant side of the
+/// `download` handler (whose own documentation is the original's, `/v1/images/{id}`).
+pub struct VariantDownload;
 
 /// Parses a path id strictly: the canonical lowercase hyphenated form, or 404.
 pub fn path_id(text: &str) -> Result<Uuid, ApiError> {
@@ -103,17 +120,17 @@ fn created(image: &ImageRecord) -> Response {
         (415 `media_type_mismatch`), the bytes (422 `invalid_image`, 415), the byte and pixel \
         limits (413, 422 `image_too_large`), a full decode (422). The same bytes uploaded \
         twice give two ids.",
-    params(crate::openapi::UploadParams),
+    params(doc::UploadParams),
     request_body(
         description = "The image bytes with their Content-Type (or `application/octet-stream`), \
             one or more `file` parts, or a URL to fetch.",
         content(
-            (crate::openapi::ImageBytes = "image/jpeg"), (crate::openapi::ImageBytes = "image/jpg"), (crate::openapi::ImageBytes = "image/png"),
-            (crate::openapi::ImageBytes = "image/webp"), (crate::openapi::ImageBytes = "image/gif"), (crate::openapi::ImageBytes = "image/avif"),
-            (crate::openapi::ImageBytes = "image/tiff"), (crate::openapi::ImageBytes = "image/bmp"), (crate::openapi::ImageBytes = "image/x-ms-bmp"),
-            (crate::openapi::ImageBytes = "image/svg+xml"), (crate::openapi::ImageBytes = "application/octet-stream"),
-            (crate::openapi::MultipartUpload = "multipart/form-data"),
-            (crate::openapi::UrlUpload = "application/json"),
+            (doc::ImageBytes = "image/jpeg"), (doc::ImageBytes = "image/jpg"), (doc::ImageBytes = "image/png"),
+            (doc::ImageBytes = "image/webp"), (doc::ImageBytes = "image/gif"), (doc::ImageBytes = "image/avif"),
+            (doc::ImageBytes = "image/tiff"), (doc::ImageBytes = "image/bmp"), (doc::ImageBytes = "image/x-ms-bmp"),
+            (doc::ImageBytes = "image/svg+xml"), (doc::ImageBytes = "application/octet-stream"),
+            (doc::MultipartUpload = "multipart/form-data"),
+            (UrlUpload = "application/json"),
         )
     ),
     responses(
@@ -122,11 +139,11 @@ fn created(image: &ImageRecord) -> Response {
             headers(("Location" = String, description = "`/v1/images/{id}` (raw body, URL)")),
             content((ImageView = "application/json"))),
         (status = 207, description = "Multipart: some parts failed; each item holds its image \
-            or its problem.", body = crate::openapi::MultipartResult),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
+            or its problem.", body = MultipartResult),
+        (status = 400, response = doc::BadRequest),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::Unprocessable),
     )
 )]
 async fn upload(
@@ -165,22 +182,9 @@ async fn upload(
         }
         "application/json" => {
             let body = read_body(&headers, request.into_body(), 64 * 1024).await?;
-            let object = json_object(&body)?;
-            only_keys(&object, &["url", "filename"], "")?;
-            let url = match object.get("url") {
-                Some(Value::String(url)) => url.clone(),
-                _ => return Err(ApiError::invalid_parameter("url", "url must be a string")),
-            };
-            let filename = match object.get("filename") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(name)) => Some(name.clone()),
-                Some(_) => {
-                    return Err(ApiError::invalid_parameter(
-                        "filename",
-                        "filename must be a string",
-                    ));
-                }
-            };
+            let UrlUpload { url, filename } = from_json_body(&json_object(&body)?)?;
+            let url =
+                url.ok_or_else(|| ApiError::invalid_parameter("url", "url must be a string"))?;
             let fetched = context.http.fetch(&url).await.map_err(|error| {
                 let mut error = ApiError::from(error);
                 if error.param().is_none() && error.status() == StatusCode::BAD_REQUEST {
@@ -302,12 +306,12 @@ async fn upload_multipart(
         match outcome {
             Ok(image) => {
                 queue_eager(context, tenant, &image, eager_formats).await?;
-                items.push(serde_json::json!({"image": ImageView::from(&image), "error": null}));
+                items.push(MultipartItem { image: Some(ImageView::from(&image)), error: None });
             }
             Err(error) if error.status().is_server_error() => return Err(error),
             Err(error) => {
                 any_failed = true;
-                items.push(serde_json::json!({"image": null, "error": error.to_problem()}));
+                items.push(MultipartItem { image: None, error: Some(error.to_problem()) });
             }
         }
     }
@@ -315,7 +319,7 @@ async fn upload_multipart(
         return Err(ApiError::invalid_parameter("file", "the form has no file part"));
     }
     let status = if any_failed { StatusCode::MULTI_STATUS } else { StatusCode::CREATED };
-    Ok((status, Json(serde_json::json!({ "items": items }))).into_response())
+    Ok((status, Json(MultipartResult { items })).into_response())
 }
 
 /// `GET /v1/images?limit=&cursor=`.
@@ -325,10 +329,10 @@ async fn upload_multipart(
     tag = "images",
     operation_id = "list_images",
     summary = "List images, newest first",
-    params(crate::openapi::ImageListParams),
+    params(doc::ImageListParams),
     responses(
         (status = 200, description = "A page; `next_cursor` is null on the last.", body = ImagePage),
-        (status = 400, response = crate::openapi::BadRequest),
+        (status = 400, response = doc::BadRequest),
     )
 )]
 async fn list(
@@ -379,12 +383,12 @@ pub fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
         parameters.",
     params(("id" = Uuid, Path, description = "The image id (lowercase, hyphenated).")),
     responses(
-        (status = 200, response = crate::openapi::ImageBody),
-        (status = 206, response = crate::openapi::PartialBody),
-        (status = 304, response = crate::openapi::NotModified),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 416, response = crate::openapi::RangeNotSatisfiable),
+        (status = 200, response = doc::ImageBody),
+        (status = 206, response = doc::PartialBody),
+        (status = 304, response = doc::NotModified),
+        (status = 400, response = doc::BadRequest),
+        (status = 404, response = doc::NotFound),
+        (status = 416, response = doc::RangeNotSatisfiable),
     )
 )]
 #[utoipa::path(
@@ -400,19 +404,19 @@ pub fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
         requests as for the original. Unknown or repeated query parameters → 400.",
     params(
         ("id" = Uuid, Path, description = "The image id (lowercase, hyphenated)."),
-        ("ext" = crate::openapi::Format, Path,
+        ("ext" = doc::Format, Path,
             description = "The output format, case-insensitive; unknown → 404 \
                 `unsupported_format`."),
-        crate::openapi::TransformParams,
+        doc::TransformQuery,
     ),
     responses(
-        (status = 200, response = crate::openapi::VariantBody),
-        (status = 206, response = crate::openapi::PartialBody),
-        (status = 304, response = crate::openapi::NotModified),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 416, response = crate::openapi::RangeNotSatisfiable),
-        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 200, response = doc::VariantBody),
+        (status = 206, response = doc::PartialBody),
+        (status = 304, response = doc::NotModified),
+        (status = 400, response = doc::BadRequest),
+        (status = 404, response = doc::NotFound),
+        (status = 416, response = doc::RangeNotSatisfiable),
+        (status = 422, response = doc::Unprocessable),
     )
 )]
 async fn download(
@@ -491,8 +495,8 @@ pub fn ops_param(error: ServiceError, pairs: &[(String, String)]) -> ApiError {
     params(("id" = Uuid, Path, description = "The image id (lowercase, hyphenated).")),
     responses(
         (status = 200, description = "The Image.", body = ImageView),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 404, response = crate::openapi::NotFound),
+        (status = 400, response = doc::BadRequest),
+        (status = 404, response = doc::NotFound),
     )
 )]
 async fn metadata(
@@ -516,7 +520,7 @@ async fn metadata(
     params(("id" = Uuid, Path, description = "The image id (lowercase, hyphenated).")),
     responses(
         (status = 204, description = "Gone (clients and shared caches may still hold copies)."),
-        (status = 404, response = crate::openapi::NotFound),
+        (status = 404, response = doc::NotFound),
     )
 )]
 async fn delete(

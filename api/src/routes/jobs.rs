@@ -21,6 +21,7 @@ use crate::extract::{
     take_params,
 };
 use crate::request_id;
+use crate::routes::doc;
 use crate::routes::images::{decode_cursor, encode_cursor};
 
 /// Largest job body accepted (10,000 items with their operations fit well within it).
@@ -68,15 +69,15 @@ fn job_id(text: &str) -> Result<Uuid, ApiError> {
     params(("Idempotency-Key" = Option<String>, Header,
         description = "1 to 255 visible ASCII characters; per tenant, kept at least 24 h. \
             The same key and body → 200 with the job; another body → 409.")),
-    request_body(content = crate::openapi::JobSubmission, content_type = "application/json"),
+    request_body(content = doc::JobSubmission, content_type = "application/json"),
     responses(
         (status = 202, description = "Queued.", body = JobAccepted,
             headers(("Location" = String, description = "`/v1/jobs/{id}`"))),
         (status = 200, description = "A repeated `Idempotency-Key` with the same body: the \
             job as it is now.", body = JobView),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 400, response = doc::BadRequest),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
     )
 )]
 async fn create(
@@ -165,8 +166,8 @@ async fn create(
     params(("id" = Uuid, Path, description = "The job id (lowercase, hyphenated).")),
     responses(
         (status = 200, description = "The Job.", body = JobView),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 404, response = crate::openapi::NotFound),
+        (status = 400, response = doc::BadRequest),
+        (status = 404, response = doc::NotFound),
     )
 )]
 async fn show(
@@ -193,7 +194,7 @@ async fn show(
     params(("id" = Uuid, Path, description = "The job id (lowercase, hyphenated).")),
     responses(
         (status = 200, description = "The Job.", body = JobView),
-        (status = 404, response = crate::openapi::NotFound),
+        (status = 404, response = doc::NotFound),
     )
 )]
 async fn cancel(
@@ -212,10 +213,10 @@ async fn cancel(
     tag = "jobs",
     operation_id = "list_jobs",
     summary = "List jobs (without their items), newest first",
-    params(crate::openapi::JobListParams),
+    params(doc::JobListParams),
     responses(
         (status = 200, description = "A page; `next_cursor` is null on the last.", body = JobPage),
-        (status = 400, response = crate::openapi::BadRequest),
+        (status = 400, response = doc::BadRequest),
     )
 )]
 async fn list(

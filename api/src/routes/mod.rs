@@ -1,5 +1,6 @@
 //! The HTTP resources, one module each.
 
+pub mod doc;
 pub mod health;
 pub mod images;
 pub mod jobs;

@@ -7,34 +7,22 @@ use axum::routing::post;
 use axum::{Extension, Router};
 use progimage_core::format::ImageFormat;
 use progimage_core::imaging::Encoded;
-use progimage_core::spec::{OutputSettings, Pipeline, Transform};
-use serde_json::Value;
+use progimage_core::requests::{TransformBody, TransformFields};
+use progimage_core::spec::{Pipeline, Transform, from_json_body};
 
 use crate::auth::Tenant;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::extract::{
-    json_object, media_type, no_other_params, only_keys, query_pairs, read_body, take_params,
+    json_object, media_type, no_other_params, query_pairs, read_body, take_params,
 };
+use crate::routes::doc;
 use crate::routes::images::{body_id, ops_param};
 
 /// The routes of this resource.
 pub fn router() -> Router<AppContext> {
     Router::new().route("/v1/transform", post(transform))
 }
-
-/// The JSON keys of a transform request.
-const JSON_KEYS: [&str; 9] = [
-    "url",
-    "image_id",
-    "operations",
-    "format",
-    "quality",
-    "lossless",
-    "background",
-    "strip",
-    "svg",
-];
 
 /// `POST /v1/transform`: a raw image body with the transformations in the query, or JSON.
 #[utoipa::path(
@@ -47,30 +35,30 @@ const JSON_KEYS: [&str; 9] = [
         transformations in the query, or a JSON body carrying everything (no query \
         parameters then). `format` defaults to the source's.",
     params(
-        ("format" = Option<crate::openapi::Format>, Query,
+        ("format" = Option<doc::Format>, Query,
             description = "The output format (raw body only); unknown → 400."),
-        crate::openapi::TransformParams,
+        doc::TransformQuery,
     ),
     request_body(
         description = "The image bytes with their Content-Type, or the JSON form.",
         content(
-            (crate::openapi::ImageBytes = "image/jpeg"), (crate::openapi::ImageBytes = "image/jpg"),
-            (crate::openapi::ImageBytes = "image/png"), (crate::openapi::ImageBytes = "image/webp"),
-            (crate::openapi::ImageBytes = "image/gif"), (crate::openapi::ImageBytes = "image/avif"),
-            (crate::openapi::ImageBytes = "image/tiff"), (crate::openapi::ImageBytes = "image/bmp"),
-            (crate::openapi::ImageBytes = "image/x-ms-bmp"),
-            (crate::openapi::ImageBytes = "image/svg+xml"),
-            (crate::openapi::ImageBytes = "application/octet-stream"),
-            (crate::openapi::TransformRequest = "application/json"),
+            (doc::ImageBytes = "image/jpeg"), (doc::ImageBytes = "image/jpg"),
+            (doc::ImageBytes = "image/png"), (doc::ImageBytes = "image/webp"),
+            (doc::ImageBytes = "image/gif"), (doc::ImageBytes = "image/avif"),
+            (doc::ImageBytes = "image/tiff"), (doc::ImageBytes = "image/bmp"),
+            (doc::ImageBytes = "image/x-ms-bmp"),
+            (doc::ImageBytes = "image/svg+xml"),
+            (doc::ImageBytes = "application/octet-stream"),
+            (doc::TransformRequest = "application/json"),
         )
     ),
     responses(
-        (status = 200, response = crate::openapi::TransformBody),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 200, response = doc::TransformBody),
+        (status = 400, response = doc::BadRequest),
+        (status = 404, response = doc::NotFound),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::Unprocessable),
     )
 )]
 async fn transform(
@@ -87,15 +75,16 @@ async fn transform(
         let object = json_object(&body)?;
         // The JSON form carries everything in the body.
         no_other_params(&query_pairs(query.as_deref())?)?;
-        only_keys(&object, &JSON_KEYS, "")?;
-        let pipeline = match object.get("operations") {
-            None | Some(Value::Null) => Pipeline::default(),
-            Some(operations) => Pipeline::from_json(operations, "operations")?,
+        let TransformBody { fields, settings } = from_json_body(&object)?;
+        let TransformFields { url, image_id, operations } = fields;
+        let pipeline = match operations {
+            None => Pipeline::default(),
+            Some(operations) => Pipeline::from_json(&operations.0, "operations")?,
         };
-        let transform = Transform { pipeline, output: OutputSettings::from_json(&object, "")? };
-        match (object.get("url"), object.get("image_id")) {
-            (Some(Value::String(url)), None) => {
-                let fetched = context.http.fetch(url).await.map_err(|error| {
+        let transform = Transform { pipeline, output: settings.output() };
+        match (url, image_id) {
+            (Some(url), None) => {
+                let fetched = context.http.fetch(&url).await.map_err(|error| {
                     let error = ApiError::from(error);
                     if error.status() == StatusCode::BAD_REQUEST {
                         error.with_param("url")
@@ -105,8 +94,8 @@ async fn transform(
                 })?;
                 context.service.transform_bytes(&tenant, fetched.bytes, None, &transform).await?
             }
-            (None, Some(Value::String(id))) => {
-                let id = body_id(id, "image_id")?;
+            (None, Some(id)) => {
+                let id = body_id(&id, "image_id")?;
                 let image = context
                     .service
                     .image(&tenant, id)
@@ -119,12 +108,6 @@ async fn transform(
                     "url",
                     "give exactly one of url or image_id",
                 ));
-            }
-            (Some(_), None) => {
-                return Err(ApiError::invalid_parameter("url", "url must be a string"));
-            }
-            (None, Some(_)) => {
-                return Err(ApiError::invalid_parameter("image_id", "image_id must be a string"));
             }
         }
     } else {

@@ -29,10 +29,17 @@ impl ImageFormat {
         ImageFormat::Svg,
     ];
 
+    /// Other spellings a `format` value or a path extension may use.
+    pub const ALIASES: [(&'static str, ImageFormat); 2] =
+        [("jpg", ImageFormat::Jpeg), ("tif", ImageFormat::Tiff)];
+
     /// Parses a `format` value or a path extension (case-insensitive, with aliases).
     pub fn from_name(name: &str) -> Option<ImageFormat> {
-        let lower = name.to_ascii_lowercase();
-        FORMATS.iter().find(|row| row.names.contains(&lower.as_str())).map(|row| row.format)
+        let named = ImageFormat::ALL.into_iter().map(|format| (format.name(), format));
+        named
+            .chain(ImageFormat::ALIASES)
+            .find(|(spelling, _)| spelling.eq_ignore_ascii_case(name))
+            .map(|(_, format)| format)
     }
 
     /// Parses a `Content-Type` value (parameters such as `; charset=` are ignored).
@@ -50,7 +57,7 @@ impl ImageFormat {
 
     /// The canonical name, also the canonical extension (`jpeg`, `png`, ...).
     pub fn name(self) -> &'static str {
-        self.row().names[0]
+        self.row().name
     }
 
     /// The content type served for this format.
@@ -69,11 +76,11 @@ impl ImageFormat {
     }
 }
 
-/// How a format is named: the canonical name first, then the aliases a `format` value or
-/// an extension may use; the served content type first, then the others accepted.
+/// How a format is named: its canonical name (the aliases are [`ImageFormat::ALIASES`]),
+/// and the served content type first, then the others accepted.
 struct FormatRow {
     format: ImageFormat,
-    names: &'static [&'static str],
+    name: &'static str,
     content_types: &'static [&'static str],
 }
 
@@ -81,24 +88,20 @@ struct FormatRow {
 const FORMATS: [FormatRow; 8] = [
     FormatRow {
         format: ImageFormat::Jpeg,
-        names: &["jpeg", "jpg"],
+        name: "jpeg",
         content_types: &["image/jpeg", "image/jpg"],
     },
-    FormatRow { format: ImageFormat::Png, names: &["png"], content_types: &["image/png"] },
-    FormatRow { format: ImageFormat::Webp, names: &["webp"], content_types: &["image/webp"] },
-    FormatRow { format: ImageFormat::Gif, names: &["gif"], content_types: &["image/gif"] },
-    FormatRow { format: ImageFormat::Avif, names: &["avif"], content_types: &["image/avif"] },
-    FormatRow {
-        format: ImageFormat::Tiff,
-        names: &["tiff", "tif"],
-        content_types: &["image/tiff"],
-    },
+    FormatRow { format: ImageFormat::Png, name: "png", content_types: &["image/png"] },
+    FormatRow { format: ImageFormat::Webp, name: "webp", content_types: &["image/webp"] },
+    FormatRow { format: ImageFormat::Gif, name: "gif", content_types: &["image/gif"] },
+    FormatRow { format: ImageFormat::Avif, name: "avif", content_types: &["image/avif"] },
+    FormatRow { format: ImageFormat::Tiff, name: "tiff", content_types: &["image/tiff"] },
     FormatRow {
         format: ImageFormat::Bmp,
-        names: &["bmp"],
+        name: "bmp",
         content_types: &["image/bmp", "image/x-ms-bmp"],
     },
-    FormatRow { format: ImageFormat::Svg, names: &["svg"], content_types: &["image/svg+xml"] },
+    FormatRow { format: ImageFormat::Svg, name: "svg", content_types: &["image/svg+xml"] },
 ];
 
 impl std::fmt::Display for ImageFormat {

@@ -3,5 +3,6 @@
 //! of images and jobs (`views`).
 
 pub mod engine;
+pub mod requests;
 pub mod service;
 pub mod views;

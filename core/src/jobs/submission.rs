@@ -5,13 +5,14 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::format::ImageFormat;
-use crate::spec::{OutputSettings, Pipeline, SpecError, Transform};
+use crate::requests::{ItemFields, JobBody, JobFields};
+use crate::spec::{OutputSettings, Pipeline, SpecError, Transform, from_json_body};
 
 /// Most items one job may hold.
 pub const MAX_ITEMS: usize = 10_000;
 
-/// The keys of a job-level or item-level output setting.
-const SETTING_KEYS: [&str; 6] = ["format", "quality", "lossless", "background", "strip", "svg"];
+/// Most bytes of a job's metadata, as JSON.
+const MAX_METADATA_BYTES: usize = 64 * 1024;
 
 /// A validated submission, before it is stored.
 #[derive(Debug, Clone)]
@@ -25,7 +26,8 @@ pub struct Submission {
 #[derive(Debug, Clone)]
 pub struct SubmittedItem {
     pub source: Source,
-    /// `{"operations": [...], "format": ..., ...}` with only the keys given.
+    /// `{"operations": [...], "format": ..., ...}` with only the keys given, the settings
+    /// canonically spelt.
     pub spec: Map<String, Value>,
     pub output_format: Option<ImageFormat>,
 }
@@ -42,97 +44,49 @@ fn invalid(param: impl Into<String>, message: impl Into<String>) -> SpecError {
 }
 
 /// Validates a job body (already known to be a JSON object) without touching the network.
+/// The body's shape, its fields' types and every output setting are checked as it is read
+/// ([`JobBody`]); what spans fields (an item's one source, the item count, the steps) is
+/// checked here.
 pub fn parse_submission(body: &Map<String, Value>) -> Result<Submission, SpecError> {
-    const JOB_KEYS: [&str; 10] = [
-        "items",
-        "operations",
-        "format",
-        "quality",
-        "lossless",
-        "background",
-        "strip",
-        "svg",
-        "webhook_url",
-        "metadata",
-    ];
-    if let Some(key) = body.keys().find(|key| !JOB_KEYS.contains(&key.as_str())) {
-        return Err(invalid(key.as_str(), format!("unknown field {key}")));
+    let JobBody { fields, settings: job_settings } = from_json_body(body)?;
+    let JobFields { items, operations: job_operations, webhook_url, metadata } = fields;
+    let items = items.ok_or_else(|| invalid("items", "items must be a list"))?;
+    if items.is_empty() {
+        return Err(invalid("items", "items must not be empty"));
+    }
+    if items.len() > MAX_ITEMS {
+        return Err(invalid("items", format!("a job holds at most {MAX_ITEMS} items")));
     }
     // Job-level defaults, validated once.
-    if let Some(operations) = body.get("operations").filter(|value| !value.is_null()) {
-        Pipeline::from_json(operations, "operations")?;
+    if let Some(operations) = &job_operations {
+        Pipeline::from_json(&operations.0, "operations")?;
     }
-    OutputSettings::from_json(body, "")?;
-    let items = match body.get("items") {
-        Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_ITEMS => items,
-        Some(Value::Array(items)) if items.is_empty() => {
-            return Err(invalid("items", "items must not be empty"));
-        }
-        Some(Value::Array(_)) => {
-            return Err(invalid("items", format!("a job holds at most {MAX_ITEMS} items")));
-        }
-        _ => return Err(invalid("items", "items must be a list")),
-    };
     let mut submitted = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
+    for (index, item) in items.into_iter().enumerate() {
         let path = format!("items[{index}]");
-        let Value::Object(item) = item else {
-            return Err(invalid(path, "an item must be an object"));
-        };
-        const ITEM_KEYS: [&str; 9] = [
-            "image_id",
-            "url",
-            "operations",
-            "format",
-            "quality",
-            "lossless",
-            "background",
-            "strip",
-            "svg",
-        ];
-        if let Some(key) = item.keys().find(|key| !ITEM_KEYS.contains(&key.as_str())) {
-            return Err(invalid(format!("{path}.{key}"), format!("unknown field {path}.{key}")));
-        }
-        let source = match (item.get("image_id"), item.get("url")) {
-            (Some(Value::String(id)), None) => Source::Image(
-                Uuid::parse_str(id)
+        let ItemFields { image_id, url, operations } = item.fields;
+        let source = match (image_id, url) {
+            (Some(id), None) => Source::Image(
+                Uuid::parse_str(&id)
                     .map_err(|_| invalid(format!("{path}.image_id"), "image_id must be a UUID"))?,
             ),
-            (None, Some(Value::String(url))) => Source::Url(url.clone()),
-            (Some(_), None) => {
-                return Err(invalid(format!("{path}.image_id"), "image_id must be a string"));
-            }
-            (None, Some(_)) => return Err(invalid(format!("{path}.url"), "url must be a string")),
-            _ => {
-                return Err(invalid(path, "an item needs exactly one of image_id or url"));
-            }
+            (None, Some(url)) => Source::Url(url),
+            _ => return Err(invalid(path, "an item needs exactly one of image_id or url")),
         };
-        if let Some(operations) = item.get("operations").filter(|value| !value.is_null()) {
-            Pipeline::from_json(operations, &format!("{path}.operations"))?;
+        if let Some(operations) = &operations {
+            Pipeline::from_json(&operations.0, &format!("{path}.operations"))?;
         }
-        OutputSettings::from_json(item, &path)?;
-        // The item's own value replaces the job's, key by key; lists are not merged.
+        // The item's own value replaces the job's, setting by setting; lists are not merged.
+        let settings = item.settings.or(&job_settings);
         let mut spec = Map::new();
-        for key in std::iter::once("operations").chain(SETTING_KEYS) {
-            if let Some(value) = item.get(key).or_else(|| body.get(key)).filter(|v| !v.is_null()) {
-                spec.insert(key.to_string(), value.clone());
-            }
+        if let Some(operations) = operations.as_ref().or(job_operations.as_ref()) {
+            spec.insert("operations".to_string(), operations.0.clone());
         }
-        let output_format =
-            spec.get("format").and_then(Value::as_str).and_then(ImageFormat::from_name);
-        submitted.push(SubmittedItem { source, spec, output_format });
+        spec.extend(settings.to_json());
+        submitted.push(SubmittedItem { source, spec, output_format: settings.output().format });
     }
-    let webhook_url = match body.get("webhook_url") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(url)) => Some(url.clone()),
-        Some(_) => return Err(invalid("webhook_url", "webhook_url must be a string")),
-    };
-    let metadata = match body.get("metadata") {
-        None | Some(Value::Null) => None,
-        Some(value @ Value::Object(_)) => Some(value.clone()),
-        Some(_) => return Err(invalid("metadata", "metadata must be a JSON object")),
-    };
-    if metadata.as_ref().is_some_and(|value| value.to_string().len() > 64 * 1024) {
+    let metadata = metadata.map(Value::Object);
+    if metadata.as_ref().is_some_and(|value| value.to_string().len() > MAX_METADATA_BYTES) {
         return Err(invalid("metadata", "metadata must be at most 64 KiB of JSON"));
     }
     Ok(Submission { items: submitted, webhook_url, metadata })

@@ -7,18 +7,66 @@
 //! Parsing normalises as it goes, so equivalent spellings give equal values: no-op steps
 //! (`rotate=360`, `blur=0`, `grayscale=false`) vanish, angles are reduced modulo 360 and a
 //! resize forgets the `fit` and `gravity` that cannot change its result.
+//!
+//! Every op and every output setting is a row of a table, [`OPS`] and [`SETTINGS`], with
+//! its names, kinds, ranges, defaults and descriptions; the three forms, the key checks
+//! and the OpenAPI document all read the rows, so each is written once.
 
+/// An enum of keywords: its variants with their spellings, written once. Gives `WORDS`
+/// (the spellings, in declaration order, as the tables list them), `name` and `from_name`.
+macro_rules! words {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident = $word:literal ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $( $(#[$variant_meta])* $variant ),*
+        }
+
+        impl $name {
+            /// Every spelling, in declaration order.
+            pub const WORDS: &'static [&'static str] = &[$($word),*];
+
+            /// The name used in every form.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $word ),*
+                }
+            }
+
+            /// The variant spelled exactly `word`.
+            pub fn from_name(word: &str) -> Option<$name> {
+                match word {
+                    $( $word => Some($name::$variant), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+mod body;
 mod json;
+mod kind;
 mod query;
-pub use query::STEP_PARAMS;
+mod settings;
 mod step;
+mod table;
 mod text;
-mod value;
+
+pub use body::{WithSettings, from_json_body, not_null};
+pub use kind::{Kind, Parsed};
+pub use query::{QueryParam, query_param, step_params};
+pub use settings::{OutputSettings, SETTINGS, SettingDef, Settings};
+pub use step::{Key, Op, Shape};
+pub use table::{KeyDef, Main, OPS, OpDef, QueryForm};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-use crate::format::ImageFormat;
 
 /// Largest side a `w`/`h` or crop may name.
 pub const MAX_SIDE: u32 = 16384;
@@ -108,58 +156,38 @@ impl Resize {
     }
 }
 
-/// How an image meets a box of two given sides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Fit {
-    /// Inside the box, aspect kept.
-    #[default]
-    Contain,
-    /// Fills the box, aspect kept, the overflow cropped.
-    Cover,
-    /// Stretched to the box.
-    Fill,
-}
-
-impl Fit {
-    /// The name used in the query, pipeline text and JSON forms.
-    pub fn name(self) -> &'static str {
-        match self {
-            Fit::Contain => "contain",
-            Fit::Cover => "cover",
-            Fit::Fill => "fill",
-        }
+words! {
+    /// How an image meets a box of two given sides.
+    #[derive(Default)]
+    pub enum Fit {
+        /// Inside the box, aspect kept.
+        #[default]
+        Contain = "contain",
+        /// Fills the box, aspect kept, the overflow cropped.
+        Cover = "cover",
+        /// Stretched to the box.
+        Fill = "fill",
     }
 }
 
-/// Which part of the image a `cover` resize keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Gravity {
-    /// The middle (also spelled `centre`).
-    #[default]
-    Center,
-    /// The top edge.
-    North,
-    /// The bottom edge.
-    South,
-    /// The right edge.
-    East,
-    /// The left edge.
-    West,
-    /// The most detailed region.
-    Smart,
-}
-
-impl Gravity {
-    /// The canonical name (`center`, never `centre`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Gravity::Center => "center",
-            Gravity::North => "north",
-            Gravity::South => "south",
-            Gravity::East => "east",
-            Gravity::West => "west",
-            Gravity::Smart => "smart",
-        }
+words! {
+    /// Which part of the image a `cover` resize keeps; the canonical name is `center`, the
+    /// table takes `centre` as an alias.
+    #[derive(Default)]
+    pub enum Gravity {
+        /// The middle.
+        #[default]
+        Center = "center",
+        /// The top edge.
+        North = "north",
+        /// The bottom edge.
+        South = "south",
+        /// The right edge.
+        East = "east",
+        /// The left edge.
+        West = "west",
+        /// The most detailed region.
+        Smart = "smart",
     }
 }
 
@@ -176,22 +204,13 @@ pub struct Crop {
     pub height: u32,
 }
 
-/// The axis a flip mirrors along.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Axis {
-    /// Mirror left-right.
-    Horizontal,
-    /// Mirror top-bottom.
-    Vertical,
-}
-
-impl Axis {
-    /// The name used in every form: `h` or `v`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Axis::Horizontal => "h",
-            Axis::Vertical => "v",
-        }
+words! {
+    /// The axis a flip mirrors along.
+    pub enum Axis {
+        /// Mirror left-right.
+        Horizontal = "h",
+        /// Mirror top-bottom.
+        Vertical = "v",
     }
 }
 
@@ -230,53 +249,15 @@ impl Rgba {
     }
 }
 
-/// How a raster becomes SVG.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SvgMode {
-    /// Traced colour paths.
-    #[default]
-    Trace,
-    /// The raster wrapped losslessly in an `<image>` element.
-    Embed,
-}
-
-impl SvgMode {
-    /// The name used in every form: `trace` or `embed`.
-    pub fn name(self) -> &'static str {
-        match self {
-            SvgMode::Trace => "trace",
-            SvgMode::Embed => "embed",
-        }
-    }
-}
-
-/// Output settings: not steps, they apply to the encode.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutputSettings {
-    /// `None` keeps the source's format.
-    pub format: Option<ImageFormat>,
-    /// 1..=100, for lossy encoders.
-    pub quality: Option<u8>,
-    /// Lossless encoding where the format has it (WebP, AVIF).
-    pub lossless: bool,
-    /// Behind transparency for formats without alpha (default white), and rotation fill.
-    pub background: Option<Rgba>,
-    /// `false` keeps EXIF/XMP (Orientation reset to 1).
-    pub strip: bool,
+words! {
     /// How a raster becomes SVG.
-    pub svg: SvgMode,
-}
-
-impl Default for OutputSettings {
-    fn default() -> OutputSettings {
-        OutputSettings {
-            format: None,
-            quality: None,
-            lossless: false,
-            background: None,
-            strip: true,
-            svg: SvgMode::Trace,
-        }
+    #[derive(Default)]
+    pub enum SvgMode {
+        /// Traced colour paths.
+        #[default]
+        Trace = "trace",
+        /// The raster wrapped losslessly in an `<image>` element.
+        Embed = "embed",
     }
 }
 
@@ -307,5 +288,7 @@ impl SpecError {
     }
 }
 
+#[cfg(test)]
+mod table_tests;
 #[cfg(test)]
 mod tests;

@@ -1,16 +1,19 @@
 //! Steps as named ops with keyed values: the part the three forms share.
 //!
-//! A form gathers a step's values into [`Fields`] (each value checked as it is set), then
-//! [`Fields::into_step`] checks what the op needs and builds the normalised [`Step`].
+//! A form gathers a step's values into [`Fields`] (each value checked by its key's kind in
+//! [`OPS`](super::OPS) as it is set), then [`Fields::into_step`] checks what the table says
+//! the op needs and builds the normalised [`Step`].
 
 use uuid::Uuid;
 
-use super::value::{self, Raw, Shape};
+use super::kind::{Kind, Parsed, Raw, and_list, or_list};
+use super::table::{KeyDef, Main, OpDef};
 use super::{Axis, Crop, Fit, Gravity, Mask, Resize, Step};
 
-/// An op name. Declared in the query form's fixed order, which `Ord` follows.
+/// The step an op makes. Declared in the query form's fixed order, which `Ord` follows;
+/// names and keys are in [`OPS`](super::OPS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Op {
+pub enum Op {
     Crop,
     Resize,
     Rotate,
@@ -24,40 +27,9 @@ pub(super) enum Op {
 }
 
 impl Op {
-    /// Every op, in the documentation's order.
-    const ALL: [Op; 10] = [
-        Op::Resize,
-        Op::Crop,
-        Op::Rotate,
-        Op::Flip,
-        Op::Grayscale,
-        Op::Blur,
-        Op::Sharpen,
-        Op::Brightness,
-        Op::Contrast,
-        Op::Mask,
-    ];
-
-    /// The op called `name`.
-    pub(super) fn from_name(name: &str) -> Option<Op> {
-        Op::ALL.into_iter().find(|op| op.name() == name)
-    }
-
-    /// The name in the pipeline text and JSON forms; also the query parameter of every op
-    /// but resize.
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Op::Resize => "resize",
-            Op::Crop => "crop",
-            Op::Rotate => "rotate",
-            Op::Flip => "flip",
-            Op::Grayscale => "grayscale",
-            Op::Blur => "blur",
-            Op::Sharpen => "sharpen",
-            Op::Brightness => "brightness",
-            Op::Contrast => "contrast",
-            Op::Mask => "mask",
-        }
+    /// The name in every form.
+    pub fn name(self) -> &'static str {
+        OpDef::of(self).name
     }
 
     /// The op a step is.
@@ -75,53 +47,11 @@ impl Op {
             Step::Mask(_) => Op::Mask,
         }
     }
-
-    /// The keys the op takes.
-    pub(super) fn keys(self) -> &'static [Key] {
-        match self {
-            Op::Resize => &[Key::Width, Key::Height, Key::Fit, Key::Gravity, Key::Enlarge],
-            Op::Crop => &[Key::X, Key::Y, Key::Width, Key::Height],
-            Op::Rotate => &[Key::Degrees],
-            Op::Flip => &[Key::Axis],
-            Op::Grayscale => &[],
-            Op::Blur | Op::Sharpen => &[Key::Sigma],
-            Op::Brightness | Op::Contrast => &[Key::Amount],
-            Op::Mask => &[Key::Shape, Key::Radius, Key::ImageId],
-        }
-    }
-
-    /// The key called `name` if this op takes it; `aliases` admits `w`/`h` (pipeline text).
-    pub(super) fn key(self, name: &str, aliases: bool) -> Option<Key> {
-        let key = match name {
-            "w" if aliases => Key::Width,
-            "h" if aliases => Key::Height,
-            _ => *Key::ALL.iter().find(|key| key.name() == name)?,
-        };
-        self.keys().contains(&key).then_some(key)
-    }
-
-    /// "resize has no key foo (its keys: width, height, ...)".
-    pub(super) fn unknown_keys_message(self, names: &[&str]) -> String {
-        let keys: Vec<&str> = self.keys().iter().map(|key| key.name()).collect();
-        let takes = if keys.is_empty() {
-            "it takes none".to_string()
-        } else {
-            format!("its keys: {}", keys.join(", "))
-        };
-        let plural = if names.len() == 1 { "" } else { "s" };
-        format!("{} has no key{plural} {} ({takes})", self.name(), names.join(", "))
-    }
-
-    /// "unknown op zoom (ops: resize, crop, ...)".
-    pub(super) fn unknown_message(name: &str) -> String {
-        let names: Vec<&str> = Op::ALL.iter().map(|op| op.name()).collect();
-        format!("unknown op {name} (ops: {})", names.join(", "))
-    }
 }
 
-/// A key of an op, by its JSON name.
+/// The slot a key's value fills; its name and kind are in each op's row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Key {
+pub enum Key {
     Width,
     Height,
     Fit,
@@ -139,41 +69,16 @@ pub(super) enum Key {
 }
 
 impl Key {
-    const ALL: [Key; 14] = [
-        Key::Width,
-        Key::Height,
-        Key::Fit,
-        Key::Gravity,
-        Key::Enlarge,
-        Key::X,
-        Key::Y,
-        Key::Degrees,
-        Key::Sigma,
-        Key::Amount,
-        Key::Axis,
-        Key::Shape,
-        Key::Radius,
-        Key::ImageId,
-    ];
+    /// How many keys there are.
+    const COUNT: usize = Key::ImageId as usize + 1;
+}
 
-    /// The JSON name, also the long name in the pipeline text.
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Key::Width => "width",
-            Key::Height => "height",
-            Key::Fit => "fit",
-            Key::Gravity => "gravity",
-            Key::Enlarge => "enlarge",
-            Key::X => "x",
-            Key::Y => "y",
-            Key::Degrees => "degrees",
-            Key::Sigma => "sigma",
-            Key::Amount => "amount",
-            Key::Axis => "axis",
-            Key::Shape => "shape",
-            Key::Radius => "radius",
-            Key::ImageId => "image_id",
-        }
+words! {
+    /// A mask shape without its radius.
+    pub enum Shape {
+        Circle = "circle",
+        Ellipse = "ellipse",
+        Rounded = "rounded",
     }
 }
 
@@ -193,158 +98,136 @@ impl Fault {
 /// The values given for one step, each checked when set.
 #[derive(Debug, Default)]
 pub(super) struct Fields {
-    width: Option<u32>,
-    height: Option<u32>,
-    fit: Option<Fit>,
-    gravity: Option<Gravity>,
-    enlarge: Option<bool>,
-    x: Option<u32>,
-    y: Option<u32>,
-    degrees: Option<f64>,
-    sigma: Option<f32>,
-    amount: Option<f32>,
-    axis: Option<Axis>,
-    shape: Option<Shape>,
-    radius: Option<u32>,
-    image_id: Option<Uuid>,
-}
-
-/// Stores a checked value in an empty slot; a second value for one key is a fault.
-fn store<T>(slot: &mut Option<T>, key: Key, parsed: Result<T, String>) -> Result<(), Fault> {
-    if slot.is_some() {
-        return Err(Fault::new(Some(key), format!("{} is given twice", key.name())));
-    }
-    *slot = Some(parsed.map_err(|message| Fault::new(Some(key), message))?);
-    Ok(())
+    values: [Option<Parsed>; Key::COUNT],
 }
 
 impl Fields {
-    /// Checks and stores the value of `key`, calling it `name` in a message.
-    pub(super) fn set(&mut self, key: Key, name: &str, raw: Raw) -> Result<(), Fault> {
-        match key {
-            Key::Width => store(&mut self.width, key, value::side(name, raw)),
-            Key::Height => store(&mut self.height, key, value::side(name, raw)),
-            Key::Fit => store(&mut self.fit, key, value::fit(name, raw)),
-            Key::Gravity => store(&mut self.gravity, key, value::gravity(name, raw)),
-            Key::Enlarge => store(&mut self.enlarge, key, value::boolean(name, raw)),
-            Key::X => store(&mut self.x, key, value::offset(name, raw)),
-            Key::Y => store(&mut self.y, key, value::offset(name, raw)),
-            Key::Degrees => store(&mut self.degrees, key, value::degrees(name, raw)),
-            Key::Sigma => store(&mut self.sigma, key, value::sigma(name, raw)),
-            Key::Amount => store(&mut self.amount, key, value::amount(name, raw)),
-            Key::Axis => store(&mut self.axis, key, value::axis(name, raw)),
-            Key::Shape => store(&mut self.shape, key, value::shape(name, raw)),
-            Key::Radius => store(&mut self.radius, key, value::radius(name, raw)),
-            Key::ImageId => store(&mut self.image_id, key, value::image_id(name, raw)),
+    /// Checks the value of `def` and stores it, calling it `name` in a message; a second
+    /// value for one key is a fault.
+    pub(super) fn set(&mut self, def: &KeyDef, name: &str, raw: Raw) -> Result<(), Fault> {
+        let key = def.key;
+        let slot = &mut self.values[key as usize];
+        if slot.is_some() {
+            return Err(Fault::new(Some(key), format!("{} is given twice", def.name)));
         }
+        *slot = Some(def.kind.parse(name, raw).map_err(|message| Fault::new(Some(key), message))?);
+        Ok(())
     }
 
-    /// The values of a step written with its main parameter (`rotate:90`, `crop:0,0,9,9`,
+    fn get(&self, key: Key) -> Option<Parsed> {
+        self.values[key as usize]
+    }
+
+    fn has(&self, key: Key) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// The values of a step written with its main value (`rotate:90`, `crop:0,0,9,9`,
     /// `mask:rounded:12`; the query's `rotate=90` alike), calling it `name` in a message.
-    pub(super) fn from_main_value(op: Op, text: &str, name: &str) -> Result<Fields, Fault> {
+    pub(super) fn from_main_value(op: &OpDef, text: &str, name: &str) -> Result<Fields, Fault> {
         let mut fields = Fields::default();
-        match op {
-            Op::Resize => {
-                return Err(Fault::new(
-                    None,
-                    "resize takes key=value pairs, e.g. resize:width=300",
-                ));
+        let key = |key| op.key(key).expect("a main value names keys of its op");
+        match op.main {
+            Main::Pairs { example } => {
+                let message = format!("{} takes key=value pairs, e.g. {example}", op.name);
+                return Err(Fault::new(None, message));
             }
-            Op::Grayscale => return Err(Fault::new(None, "grayscale takes no value")),
-            Op::Crop => {
+            Main::Nothing => return Err(Fault::new(None, format!("{} takes no value", op.name))),
+            Main::Key(main) => fields.set(key(main), name, Raw::Text(text))?,
+            Main::List(keys) => {
                 let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-                let [x, y, width, height] = parts[..] else {
-                    return Err(Fault::new(None, format!("{name} must be x,y,w,h")));
-                };
-                fields.set(Key::X, &format!("{name} x"), Raw::Text(x))?;
-                fields.set(Key::Y, &format!("{name} y"), Raw::Text(y))?;
-                fields.set(Key::Width, &format!("{name} w"), Raw::Text(width))?;
-                fields.set(Key::Height, &format!("{name} h"), Raw::Text(height))?;
-            }
-            Op::Rotate => fields.set(Key::Degrees, name, Raw::Text(text))?,
-            Op::Flip => fields.set(Key::Axis, name, Raw::Text(text))?,
-            Op::Blur | Op::Sharpen => fields.set(Key::Sigma, name, Raw::Text(text))?,
-            Op::Brightness | Op::Contrast => fields.set(Key::Amount, name, Raw::Text(text))?,
-            Op::Mask => match text.split_once(':') {
-                Some(("rounded", radius)) => {
-                    fields.shape = Some(Shape::Rounded);
-                    fields.set(Key::Radius, &format!("{name} radius"), Raw::Text(radius))?;
+                if parts.len() != keys.len() {
+                    let names: Vec<&str> = keys.iter().map(|k| key(*k).short_name()).collect();
+                    return Err(Fault::new(None, format!("{name} must be {}", names.join(","))));
                 }
-                _ => match (
-                    value::shape(name, Raw::Text(text)),
-                    value::parse_image_id(Raw::Text(text)),
-                ) {
-                    (Ok(shape), _) => fields.shape = Some(shape),
-                    (_, Some(id)) => fields.image_id = Some(id),
-                    _ => {
-                        return Err(Fault::new(
-                            None,
-                            format!(
-                                "{name} must be circle, ellipse, rounded:<radius> or an image id"
-                            ),
-                        ));
+                for (part, main) in parts.into_iter().zip(keys) {
+                    let def = key(*main);
+                    fields.set(def, &format!("{name} {}", def.short_name()), Raw::Text(part))?;
+                }
+            }
+            Main::Shape { shape, sized, size, other } => match text.split_once(':') {
+                Some((word, value)) if word == sized => {
+                    fields.set(key(shape), name, Raw::Text(word))?;
+                    let size = key(size);
+                    fields.set(size, &format!("{name} {}", size.name), Raw::Text(value))?;
+                }
+                _ => {
+                    let (shape, other) = (key(shape), key(other));
+                    if fields.set(shape, name, Raw::Text(text)).is_err()
+                        && fields.set(other, name, Raw::Text(text)).is_err()
+                    {
+                        let mut choices: Vec<String> = match shape.kind {
+                            Kind::Keyword { words, .. } => words
+                                .iter()
+                                .map(|word| {
+                                    if *word == sized {
+                                        format!("{word}:<{}>", key(size).name)
+                                    } else {
+                                        word.to_string()
+                                    }
+                                })
+                                .collect(),
+                            kind => vec![kind.noun(true)],
+                        };
+                        choices.push(other.kind.noun(true));
+                        let message = format!("{name} must be {}", or_list(&choices));
+                        return Err(Fault::new(None, message));
                     }
-                },
+                }
             },
         }
         Ok(fields)
     }
 
-    /// Whether a resize has a side to work with (the query form skips it otherwise).
-    pub(super) fn has_side(&self) -> bool {
-        self.width.is_some() || self.height.is_some()
+    /// Whether a value is given for one of the keys without which the op makes no step
+    /// (the query form skips a resize without a side).
+    pub(super) fn has_what_it_needs(&self, op: &OpDef) -> bool {
+        op.needs_one_of.is_empty() || op.needs_one_of.iter().any(|key| self.has(*key))
     }
 
-    /// The step the values make for `op`, or `None` when it would change nothing.
-    pub(super) fn into_step(self, op: Op) -> Result<Option<Step>, Fault> {
-        let needs =
-            |key: Key, what: &str| Fault::new(Some(key), format!("{} needs {what}", op.name()));
-        Ok(match op {
-            Op::Resize => {
-                if !self.has_side() {
-                    return Err(Fault::new(None, "resize needs width or height"));
-                }
-                Some(Step::Resize(Resize::new(
-                    self.width,
-                    self.height,
-                    self.fit.unwrap_or_default(),
-                    self.gravity.unwrap_or_default(),
-                    self.enlarge,
-                )))
-            }
-            Op::Crop => {
-                let crop_needs = |key| needs(key, "x, y, width and height");
-                Some(Step::Crop(Crop {
-                    x: self.x.ok_or_else(|| crop_needs(Key::X))?,
-                    y: self.y.ok_or_else(|| crop_needs(Key::Y))?,
-                    width: self.width.ok_or_else(|| crop_needs(Key::Width))?,
-                    height: self.height.ok_or_else(|| crop_needs(Key::Height))?,
-                }))
-            }
+    /// The step the values make for `op`, or `None` when it would change nothing. The
+    /// table's rules come first: every required key, then one of `needs_one_of`.
+    pub(super) fn into_step(self, op: &OpDef) -> Result<Option<Step>, Fault> {
+        let required: Vec<&KeyDef> = op.keys.iter().filter(|key| key.required).collect();
+        if let Some(missing) = required.iter().find(|key| !self.has(key.key)) {
+            let names: Vec<&str> = required.iter().map(|key| key.name).collect();
+            let message = format!("{} needs {}", op.name, and_list(&names));
+            return Err(Fault::new(Some(missing.key), message));
+        }
+        if !self.has_what_it_needs(op) {
+            let names: Vec<&str> = op.needs_one_of.iter().map(|key| key.name()).collect();
+            return Err(Fault::new(None, format!("{} needs {}", op.name, or_list(&names))));
+        }
+        let integer = |key| self.get(key).and_then(Parsed::integer);
+        let number = |key| self.get(key).and_then(Parsed::number).unwrap_or(0.0);
+        let word = |key| self.get(key).and_then(Parsed::word);
+        Ok(match op.op {
+            Op::Resize => Some(Step::Resize(Resize::new(
+                integer(Key::Width),
+                integer(Key::Height),
+                word(Key::Fit).and_then(Fit::from_name).unwrap_or_default(),
+                word(Key::Gravity).and_then(Gravity::from_name).unwrap_or_default(),
+                self.get(Key::Enlarge).and_then(Parsed::boolean),
+            ))),
+            Op::Crop => Some(Step::Crop(Crop {
+                x: integer(Key::X).unwrap_or(0),
+                y: integer(Key::Y).unwrap_or(0),
+                width: integer(Key::Width).unwrap_or(1),
+                height: integer(Key::Height).unwrap_or(1),
+            })),
             Op::Rotate => {
-                let degrees = self.degrees.ok_or_else(|| needs(Key::Degrees, "degrees"))?;
+                let degrees = self.get(Key::Degrees).and_then(Parsed::finite).unwrap_or(0.0);
                 let turned = degrees.rem_euclid(360.0);
                 // rem_euclid may round a tiny negative angle up to exactly 360.
                 (turned != 0.0 && turned < 360.0).then_some(Step::Rotate(turned))
             }
-            Op::Flip => Some(Step::Flip(self.axis.ok_or_else(|| needs(Key::Axis, "an axis"))?)),
+            Op::Flip => word(Key::Axis).and_then(Axis::from_name).map(Step::Flip),
             Op::Grayscale => Some(Step::Grayscale),
-            Op::Blur | Op::Sharpen => {
-                let sigma = self.sigma.ok_or_else(|| needs(Key::Sigma, "sigma"))?;
-                (sigma != 0.0).then_some(if op == Op::Blur {
-                    Step::Blur(sigma)
-                } else {
-                    Step::Sharpen(sigma)
-                })
-            }
-            Op::Brightness | Op::Contrast => {
-                let amount = self.amount.ok_or_else(|| needs(Key::Amount, "amount"))?;
-                (amount != 0.0).then_some(if op == Op::Brightness {
-                    Step::Brightness(amount)
-                } else {
-                    Step::Contrast(amount)
-                })
-            }
+            // A zero sigma or amount changes nothing, so that step vanishes.
+            Op::Blur => non_zero(number(Key::Sigma)).map(Step::Blur),
+            Op::Sharpen => non_zero(number(Key::Sigma)).map(Step::Sharpen),
+            Op::Brightness => non_zero(number(Key::Amount)).map(Step::Brightness),
+            Op::Contrast => non_zero(number(Key::Amount)).map(Step::Contrast),
             Op::Mask => self.into_mask()?.map(Step::Mask),
         })
     }
@@ -352,10 +235,13 @@ impl Fields {
     /// A mask from a shape (with its radius when rounded) or an image id; a zero radius
     /// rounds nothing, so that step vanishes.
     fn into_mask(self) -> Result<Option<Mask>, Fault> {
-        if self.radius.is_some() && self.shape != Some(Shape::Rounded) {
+        let shape = self.get(Key::Shape).and_then(Parsed::word).and_then(Shape::from_name);
+        let radius = self.get(Key::Radius).and_then(Parsed::integer);
+        let image_id: Option<Uuid> = self.get(Key::ImageId).and_then(Parsed::image_id);
+        if radius.is_some() && shape != Some(Shape::Rounded) {
             return Err(Fault::new(Some(Key::Radius), "radius goes only with shape rounded"));
         }
-        Ok(match (self.shape, self.image_id) {
+        Ok(match (shape, image_id) {
             (Some(_), Some(_)) => {
                 return Err(Fault::new(
                     Some(Key::ImageId),
@@ -366,11 +252,15 @@ impl Fields {
             (None, Some(id)) => Some(Mask::Image(id)),
             (Some(Shape::Circle), None) => Some(Mask::Circle),
             (Some(Shape::Ellipse), None) => Some(Mask::Ellipse),
-            (Some(Shape::Rounded), None) => match self.radius {
+            (Some(Shape::Rounded), None) => match radius {
                 None => return Err(Fault::new(Some(Key::Radius), "a rounded mask needs a radius")),
                 Some(0) => None,
                 Some(radius) => Some(Mask::Rounded { radius }),
             },
         })
     }
+}
+
+fn non_zero(value: f32) -> Option<f32> {
+    (value != 0.0).then_some(value)
 }

@@ -3,8 +3,9 @@
 
 use std::fmt;
 
-use super::step::{Fields, Op};
-use super::value::Raw;
+use super::kind::Raw;
+use super::step::{Fields, Key, Op, Shape};
+use super::table::OpDef;
 use super::{Mask, Pipeline, SpecError, Step};
 
 impl Pipeline {
@@ -46,26 +47,24 @@ fn parse_step(text: &str) -> Result<Option<Step>, String> {
         Some((name, argument)) => (name.trim(), Some(argument.trim())),
         None => (text, None),
     };
-    let op = Op::from_name(name).ok_or_else(|| Op::unknown_message(name))?;
+    let op = OpDef::named(name).ok_or_else(|| OpDef::unknown_message(name))?;
     let fields = match argument {
         None => Fields::default(),
         Some(argument) if argument.contains('=') => parse_keyed(op, argument)?,
-        Some(argument) => {
-            Fields::from_main_value(op, argument, op.name()).map_err(|f| f.message)?
-        }
+        Some(argument) => Fields::from_main_value(op, argument, op.name).map_err(|f| f.message)?,
     };
     fields.into_step(op).map_err(|fault| fault.message)
 }
 
-/// `key=value,key=value` for `op`.
-fn parse_keyed(op: Op, text: &str) -> Result<Fields, String> {
+/// `key=value,key=value` for `op`; keys by their JSON names or aliases (`w`).
+fn parse_keyed(op: &OpDef, text: &str) -> Result<Fields, String> {
     let mut fields = Fields::default();
     for pair in text.split(',') {
         let pair = pair.trim();
         let (name, value) =
             pair.split_once('=').ok_or_else(|| format!("{pair:?} is not key=value"))?;
         let name = name.trim();
-        let key = op.key(name, true).ok_or_else(|| op.unknown_keys_message(&[name]))?;
+        let key = op.key_named(name, true).ok_or_else(|| op.unknown_keys_message(&[name]))?;
         fields.set(key, name, Raw::Text(value.trim())).map_err(|fault| fault.message)?;
     }
     Ok(fields)
@@ -79,20 +78,22 @@ impl fmt::Display for Step {
             Step::Resize(resize) => {
                 let resize = resize.normalized();
                 let mut keys = Vec::new();
+                let mut put =
+                    |key: Key, value: String| keys.push(format!("{}={value}", key.name()));
                 if let Some(width) = resize.width {
-                    keys.push(format!("width={width}"));
+                    put(Key::Width, width.to_string());
                 }
                 if let Some(height) = resize.height {
-                    keys.push(format!("height={height}"));
+                    put(Key::Height, height.to_string());
                 }
                 if resize.fit != Default::default() {
-                    keys.push(format!("fit={}", resize.fit.name()));
+                    put(Key::Fit, resize.fit.name().to_string());
                 }
                 if resize.gravity != Default::default() {
-                    keys.push(format!("gravity={}", resize.gravity.name()));
+                    put(Key::Gravity, resize.gravity.name().to_string());
                 }
                 if let Some(enlarge) = resize.enlarge {
-                    keys.push(format!("enlarge={enlarge}"));
+                    put(Key::Enlarge, enlarge.to_string());
                 }
                 write!(f, "{name}:{}", keys.join(","))
             }
@@ -105,9 +106,11 @@ impl fmt::Display for Step {
             Step::Grayscale => f.write_str(name),
             Step::Blur(sigma) | Step::Sharpen(sigma) => write!(f, "{name}:{sigma}"),
             Step::Brightness(amount) | Step::Contrast(amount) => write!(f, "{name}:{amount}"),
-            Step::Mask(Mask::Circle) => write!(f, "{name}:circle"),
-            Step::Mask(Mask::Ellipse) => write!(f, "{name}:ellipse"),
-            Step::Mask(Mask::Rounded { radius }) => write!(f, "{name}:rounded:{radius}"),
+            Step::Mask(Mask::Circle) => write!(f, "{name}:{}", Shape::Circle.name()),
+            Step::Mask(Mask::Ellipse) => write!(f, "{name}:{}", Shape::Ellipse.name()),
+            Step::Mask(Mask::Rounded { radius }) => {
+                write!(f, "{name}:{}:{radius}", Shape::Rounded.name())
+            }
             Step::Mask(Mask::Image(id)) => write!(f, "{name}:{id}"),
         }
     }
