@@ -70,7 +70,7 @@ fn is_plain_host_name(name: &str) -> bool {
 impl UrlPolicy {
     /// Whether the service may connect to `ip`: globally reachable, or allowed by an entry
     /// (an IPv4-mapped IPv6 address matches entries for its IPv4 address).
-    pub(crate) fn allows_address(&self, ip: IpAddr) -> bool {
+    pub fn allows_address(&self, ip: IpAddr) -> bool {
         let canonical = ip.to_canonical();
         self.networks.iter().any(|net| net.contains(&ip) || net.contains(&canonical))
             || is_globally_reachable(ip)
@@ -85,7 +85,7 @@ impl UrlPolicy {
     /// Checks what can be judged without DNS: the scheme, credentials and a literal address.
     /// Returns the host name still to be resolved and checked, or `None` for a literal
     /// address, which is already judged.
-    pub(crate) fn check_url_syntax<'u>(&self, url: &'u Url) -> Result<Option<&'u str>, FetchError> {
+    pub fn check_url_syntax<'u>(&self, url: &'u Url) -> Result<Option<&'u str>, FetchError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::NotAllowed(format!(
                 "only http and https URLs are allowed, not {}",
