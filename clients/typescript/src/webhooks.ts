@@ -24,16 +24,18 @@ const encoder = new TextEncoder();
  *
  * The header is `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`; several
  * `v1` entries may be present (any one matching is enough). Pass the body exactly as received:
- * re-serialised JSON has other bytes and fails. Rejects with {@link SignatureError} when the
- * header is malformed, no signature matches, or `t` is more than `toleranceSec` from now.
+ * re-serialised JSON has other bytes and fails. The header may be given as Node's
+ * `request.headers[...]` holds it (`string | string[] | undefined`). Rejects with
+ * {@link SignatureError} when the header is missing, repeated or malformed, no signature
+ * matches, or `t` is more than `toleranceSec` from now.
  */
 export async function verifyWebhook(
   payload: string | Uint8Array,
-  signatureHeader: string,
+  signatureHeader: string | readonly string[] | null | undefined,
   secret: string,
   options: VerifyWebhookOptions = {},
 ): Promise<Job> {
-  const { timestamp, signatures } = parseSignatureHeader(signatureHeader);
+  const { timestamp, signatures } = parseSignatureHeader(oneHeader(signatureHeader));
   const body = typeof payload === "string" ? encoder.encode(payload) : payload;
   const expected = await hmacSha256(secret, concat(encoder.encode(`${timestamp}.`), body));
   // Every candidate is compared in full, so the time taken tells nothing about the secret.
@@ -54,6 +56,20 @@ export async function verifyWebhook(
   } catch (error) {
     throw new SignatureError(`the signed payload is not JSON: ${String(error)}`);
   }
+}
+
+/** The one signature header a delivery carries: none, or several, is refused. */
+function oneHeader(header: string | readonly string[] | null | undefined): string {
+  if (header === undefined || header === null) {
+    throw new SignatureError("the delivery has no ProgImage-Signature header");
+  }
+  if (typeof header === "string") {
+    return header;
+  }
+  if (header.length !== 1) {
+    throw new SignatureError(`the delivery has ${header.length} ProgImage-Signature headers, not one`);
+  }
+  return header[0] as string;
 }
 
 /** The timestamp and the decoded `v1` signatures of a header; other schemes are ignored. */

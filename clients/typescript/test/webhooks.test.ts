@@ -65,6 +65,15 @@ test("a signature older or newer than the tolerance is refused", async () => {
   assert.equal((await verifyWebhook(BODY, `t=${fresh},v1=${sign(SECRET, fresh, BODY)}`, SECRET)).id, JOB.id);
 });
 
+test("the header as Node delivers it: one in a list passes, none or several are refused", async () => {
+  const header = `t=${NOW},v1=${sign(SECRET, NOW, BODY)}`;
+  assert.equal((await verifyWebhook(BODY, [header], SECRET, { now: NOW })).id, JOB.id);
+  await assert.rejects(verifyWebhook(BODY, undefined, SECRET, { now: NOW }), /no ProgImage-Signature/);
+  await assert.rejects(verifyWebhook(BODY, null, SECRET, { now: NOW }), SignatureError);
+  await assert.rejects(verifyWebhook(BODY, [header, header], SECRET, { now: NOW }), /2 ProgImage-Signature/);
+  await assert.rejects(verifyWebhook(BODY, [], SECRET, { now: NOW }), SignatureError);
+});
+
 test("malformed headers are refused", async () => {
   const signature = sign(SECRET, NOW, BODY);
   for (const header of ["", `v1=${signature}`, `t=${NOW}`, `t=abc,v1=${signature}`, `t=${NOW},v1=xyz`, `t=${NOW},v2=${signature}`]) {
