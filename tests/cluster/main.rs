@@ -266,10 +266,7 @@ impl Cluster {
     }
 
     async fn upload(&self, fixture: &str) -> String {
-        let bytes = std::fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/images").join(fixture),
-        )
-        .expect("fixture");
+        let bytes = std::fs::read(fixture_path(fixture)).expect("fixture");
         let response = self
             .client
             .post(format!("{}/v1/images", self.base))
@@ -760,6 +757,7 @@ async fn outage_mid_job_loses_nothing(dependency: Dependency) {
     let env = [("PROGIMAGE_MAX_ATTEMPTS", "30"), ("PROGIMAGE_RETRY_DELAYS_MS", "200,500,1000")];
     let cluster = Cluster::start_through(services, 2, &env, Some((dependency, &relay))).await;
     let kept = cluster.upload("photo.jpg").await;
+    let kept_bytes = std::fs::read(fixture_path("photo.jpg")).unwrap();
     let image = cluster.upload("wine.jpg").await;
     let job_id = cluster.submit(&image, ITEMS / 2).await;
     cluster.wait_for_progress(&job_id, 2).await;
@@ -772,7 +770,7 @@ async fn outage_mid_job_loses_nothing(dependency: Dependency) {
         .client
         .post(format!("{}/v1/images", cluster.base))
         .header("content-type", "image/jpeg")
-        .body(std::fs::read(fixture_path("photo.jpg")).unwrap())
+        .body(kept_bytes.clone())
         .send()
         .await
         .unwrap();
@@ -796,7 +794,7 @@ async fn outage_mid_job_loses_nothing(dependency: Dependency) {
     let served =
         cluster.client.get(format!("{}/v1/images/{kept}", cluster.base)).send().await.unwrap();
     assert_eq!(served.status(), 200);
-    assert_eq!(served.bytes().await.unwrap(), std::fs::read(fixture_path("photo.jpg")).unwrap());
+    assert_eq!(served.bytes().await.unwrap(), kept_bytes);
 }
 
 fn fixture_path(name: &str) -> PathBuf {

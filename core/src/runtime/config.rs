@@ -183,15 +183,16 @@ impl SharedConfig {
         amqp_url: Option<&Secret>,
         queue_depth: usize,
     ) -> Settings {
+        let retry = self.retry();
         Settings {
             database_url,
             storage_url,
             amqp: amqp_url.map(|url| AmqpConfig {
                 url: url.expose().to_string(),
                 prefix: self.amqp_prefix.clone(),
-                retry: self.retry(),
+                retry: retry.clone(),
             }),
-            retry: self.retry(),
+            retry,
             allow_urls: self.allow_urls.clone(),
             limits: self.limits(),
             fetch_timeout: Duration::from_secs(self.fetch_timeout_s),

@@ -30,28 +30,32 @@ impl DbError {
             _ => false,
         }
     }
-}
 
-impl DbError {
     /// Whether the database has no room left: Postgres `disk_full` (53100), SQLite
     /// `SQLITE_FULL` (13).
     pub(crate) fn is_full(&self) -> bool {
         let DbError::Sqlx(sqlx::Error::Database(error)) = self else { return false };
-        error.code().is_some_and(|code| {
-            code == "53100" || (code.len() < 5 && code.parse::<u32>().is_ok_and(|c| c & 0xff == 13))
-        })
+        error.code().is_some_and(|code| code == "53100" || sqlite_primary(&code) == Some(13))
     }
 }
 
 /// Whether a database error code names a passing condition: a Postgres SQLSTATE of class
 /// 08 (connection), 40 (transaction rollback), 53 (insufficient resources), 57 (operator
-/// intervention) or 58 (system), or SQLite's BUSY and LOCKED (numeric codes of at most
-/// four digits, extended ones included; a SQLSTATE always has five characters).
+/// intervention) or 58 (system), or SQLite's BUSY and LOCKED.
 fn transient_code(code: &str) -> bool {
-    if code.len() == 5 {
-        return ["08", "40", "53", "57", "58"].iter().any(|class| code.starts_with(class));
+    match sqlite_primary(code) {
+        Some(primary) => matches!(primary, 5 | 6),
+        None => ["08", "40", "53", "57", "58"].iter().any(|class| code.starts_with(class)),
     }
-    code.parse::<u32>().is_ok_and(|sqlite| matches!(sqlite & 0xff, 5 | 6))
+}
+
+/// SQLite's primary result code of a numeric code (extended ones have at most four digits);
+/// `None` for a Postgres SQLSTATE, which always has five characters.
+fn sqlite_primary(code: &str) -> Option<u32> {
+    if code.len() >= 5 {
+        return None;
+    }
+    code.parse::<u32>().ok().map(|code| code & 0xff)
 }
 
 impl From<&DbError> for Problem {
